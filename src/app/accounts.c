@@ -1,0 +1,355 @@
+/* Municipalities and accounts (see platform.h): creation with validation,
+ * look-up always scoped to one lg_code, role assignment. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+#include <time.h>
+
+#include "app/platform.h"
+#include "app/roles.h"
+#include "auth/password.h"
+#include "common/lgcode.h"
+#include "common/utf8.h"
+
+int64_t platform_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tenant_add(struct db_conn *c, const char *lg_code, const char *pref, const char *name)
+{
+	if (!lg_code || !lgcode_valid(lg_code) || !pref || !name || !*name)
+		return -EINVAL;
+	struct db_stmt *st;
+	int rc = db_prepare(c,
+			    "INSERT INTO municipalities (lg_code, pref, name, created_ms) "
+			    "VALUES (?, ?, ?, ?) ON CONFLICT (lg_code) DO NOTHING",
+			    &st);
+	if (rc < 0)
+		return rc;
+	db_bind_text(st, 1, lg_code);
+	db_bind_text(st, 2, pref);
+	db_bind_text(st, 3, name);
+	db_bind_int64(st, 4, platform_now_ms());
+	rc = db_step(st);
+	int64_t n = db_changes(st);
+	db_done(st);
+	if (rc < 0)
+		return rc;
+	return n == 0 ? -EEXIST : 0;
+}
+
+int tenant_get(struct db_conn *c, struct arena *a, const char *lg_code, const char **pref,
+	       const char **name)
+{
+	struct db_stmt *st;
+	int rc = db_prepare(c, "SELECT pref, name FROM municipalities WHERE lg_code = ?", &st);
+	if (rc < 0)
+		return rc;
+	db_bind_text(st, 1, lg_code);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		if (pref)
+			*pref = arena_strdup(a, db_col_text(st, 0));
+		if (name)
+			*name = arena_strdup(a, db_col_text(st, 1));
+		rc = 0;
+	} else if (rc == DB_DONE) {
+		rc = -ENOENT;
+	}
+	db_done(st);
+	return rc;
+}
+
+json_t *tenant_list(struct db_conn *c)
+{
+	json_t *arr = json_array();
+	struct db_stmt *st;
+	if (db_prepare(c, "SELECT lg_code, pref, name FROM municipalities ORDER BY lg_code", &st) <
+	    0)
+		return arr;
+	while (db_step(st) == DB_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "lg_code",
+						     db_col_text(st, 0), "pref", db_col_text(st, 1),
+						     "name", db_col_text(st, 2)));
+	db_done(st);
+	return arr;
+}
+
+/* Logins: 3–64 of [a-z0-9._-], starting with a letter or digit. */
+static bool login_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 3 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+		if (!alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-')))
+			return false;
+	}
+	return true;
+}
+
+static int check_roles(const char *kind, const char *const *roles, char *msg, size_t msglen)
+{
+	for (const char *const *p = roles; p && *p; p++) {
+		const struct role_def *rd = role_find(*p);
+		if (!rd) {
+			snprintf(msg, msglen, "役割「%.64s」はありません。", *p);
+			return -EINVAL;
+		}
+		if (strcmp(rd->kind, kind) != 0) {
+			snprintf(msg, msglen, "役割「%s」はこの種別のアカウントには付けられません。",
+				 rd->label);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int insert_roles(struct db_conn *c, const char *lg_code, int64_t id,
+			const char *const *roles)
+{
+	for (const char *const *p = roles; p && *p; p++) {
+		struct db_stmt *st;
+		int rc = db_prepare(c,
+				    "INSERT INTO account_roles (account_id, lg_code, role) VALUES "
+				    "(?, ?, ?) ON CONFLICT DO NOTHING",
+				    &st);
+		if (rc < 0)
+			return rc;
+		db_bind_int64(st, 1, id);
+		db_bind_text(st, 2, lg_code);
+		db_bind_text(st, 3, *p);
+		rc = db_step(st);
+		db_done(st);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int account_create(struct db_conn *c, const char *lg_code, const char *login,
+		   const char *display, const char *kind, const char *password,
+		   const char *const *roles, int64_t *id_out, const char **field, char *msg,
+		   size_t msglen)
+{
+	char hash[PASSWORD_HASH_SIZE];
+	int rc = -EINVAL;
+	*field = NULL;
+	msg[0] = '\0';
+	if (!login || !login_ok(login)) {
+		*field = "login";
+		snprintf(msg, msglen,
+			 "ログインIDは半角英小文字・数字と . _ - で 3〜64 文字にしてください。");
+		return -EINVAL;
+	}
+	if (!display || !*display || strlen(display) > 200 ||
+	    !utf8_clean(display, strlen(display))) {
+		*field = "display";
+		snprintf(msg, msglen, "氏名（表示名）を 200 バイト以内で入力してください。");
+		return -EINVAL;
+	}
+	if (!kind || (strcmp(kind, "resident") && strcmp(kind, "staff") && strcmp(kind, "system"))) {
+		*field = "kind";
+		snprintf(msg, msglen, "アカウントの種別を選んでください。");
+		return -EINVAL;
+	}
+	if (check_roles(kind, roles, msg, msglen) != 0) {
+		*field = "roles";
+		return -EINVAL;
+	}
+	if (password) {
+		const char *why = NULL;
+		if (password_policy_check(password, strlen(password), &why) != 0) {
+			*field = "password";
+			snprintf(msg, msglen, "%s", why ? why : "パスワードを確認してください。");
+			return -EINVAL;
+		}
+		if (password_hash(password, strlen(password), NULL, hash) != 0)
+			return -ENOMEM;
+	}
+
+	if ((rc = db_begin_write(c)) < 0)
+		return rc;
+	struct db_stmt *st;
+	rc = db_prepare(c,
+			"INSERT INTO accounts (lg_code, login, display, kind, password_hash, "
+			"created_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+			&st);
+	if (rc < 0)
+		goto fail;
+	db_bind_text(st, 1, lg_code);
+	db_bind_text(st, 2, login);
+	db_bind_text(st, 3, display);
+	db_bind_text(st, 4, kind);
+	db_bind_text(st, 5, password ? hash : NULL);
+	db_bind_int64(st, 6, platform_now_ms());
+	rc = db_step(st);
+	int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_done(st);
+	if (rc == DB_ECONSTRAINT) {
+		*field = "login";
+		snprintf(msg, msglen, "このログインIDはすでに使われています。");
+		rc = -EEXIST;
+		goto fail;
+	}
+	if (rc != DB_ROW) {
+		rc = rc < 0 ? rc : DB_EFAIL;
+		goto fail;
+	}
+	if ((rc = insert_roles(c, lg_code, id, roles)) < 0)
+		goto fail;
+	if ((rc = db_commit(c)) < 0)
+		goto fail;
+	if (id_out)
+		*id_out = id;
+	sodium_memzero(hash, sizeof hash);
+	return 0;
+fail:
+	db_rollback(c);
+	sodium_memzero(hash, sizeof hash);
+	return rc;
+}
+
+static const char **load_roles(struct db_conn *c, struct arena *a, int64_t id)
+{
+	const char *tmp[32];
+	int n = 0;
+	struct db_stmt *st;
+	if (db_prepare(c, "SELECT role FROM account_roles WHERE account_id = ? ORDER BY role", &st) ==
+	    0) {
+		db_bind_int64(st, 1, id);
+		while (n < 31 && db_step(st) == DB_ROW)
+			tmp[n++] = arena_strdup(a, db_col_text(st, 0));
+		db_done(st);
+	}
+	const char **out = arena_alloc(a, sizeof(char *) * (size_t)(n + 1));
+	memcpy(out, tmp, sizeof(char *) * (size_t)n);
+	out[n] = NULL;
+	return out;
+}
+
+#define ACCOUNT_COLS                                                                             \
+	"SELECT id, lg_code, login, display, kind, totp_enabled, disabled, failed_logins, "      \
+	"locked_until_ms, created_ms FROM accounts "
+
+static int read_account(struct db_conn *c, struct db_stmt *st, struct arena *a,
+			struct account *out)
+{
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->id = db_col_int64(st, 0);
+		snprintf(out->lg_code, sizeof out->lg_code, "%s", db_col_text(st, 1));
+		out->login = arena_strdup(a, db_col_text(st, 2));
+		out->display = arena_strdup(a, db_col_text(st, 3));
+		out->kind = arena_strdup(a, db_col_text(st, 4));
+		out->totp_enabled = db_col_int64(st, 5) != 0;
+		out->disabled = db_col_int64(st, 6) != 0;
+		out->failed_logins = (int)db_col_int64(st, 7);
+		out->locked_until_ms = db_col_int64(st, 8);
+		out->created_ms = db_col_int64(st, 9);
+		rc = 0;
+	} else if (rc == DB_DONE) {
+		rc = -ENOENT;
+	}
+	db_done(st);
+	if (rc == 0)
+		out->roles = load_roles(c, a, out->id);
+	return rc;
+}
+
+int account_get(struct db_conn *c, struct arena *a, const char *lg_code, int64_t id,
+		struct account *out)
+{
+	struct db_stmt *st;
+	int rc = db_prepare(c, ACCOUNT_COLS "WHERE lg_code = ? AND id = ?", &st);
+	if (rc < 0)
+		return rc;
+	db_bind_text(st, 1, lg_code);
+	db_bind_int64(st, 2, id);
+	return read_account(c, st, a, out);
+}
+
+int account_find(struct db_conn *c, struct arena *a, const char *lg_code, const char *login,
+		 struct account *out)
+{
+	struct db_stmt *st;
+	int rc = db_prepare(c, ACCOUNT_COLS "WHERE lg_code = ? AND login = ?", &st);
+	if (rc < 0)
+		return rc;
+	db_bind_text(st, 1, lg_code);
+	db_bind_text(st, 2, login);
+	return read_account(c, st, a, out);
+}
+
+int account_set_roles(struct db_conn *c, const char *lg_code, int64_t id,
+		      const char *const *roles, char *msg, size_t msglen)
+{
+	struct arena *a = arena_new();
+	struct account acc;
+	int rc = account_get(c, a, lg_code, id, &acc);
+	if (rc < 0)
+		goto out;
+	if ((rc = check_roles(acc.kind, roles, msg, msglen)) < 0)
+		goto out;
+	if ((rc = db_begin_write(c)) < 0)
+		goto out;
+	struct db_stmt *st;
+	rc = db_prepare(c, "DELETE FROM account_roles WHERE account_id = ? AND lg_code = ?", &st);
+	if (rc == 0) {
+		db_bind_int64(st, 1, id);
+		db_bind_text(st, 2, lg_code);
+		rc = db_step(st);
+		db_done(st);
+	}
+	if (rc >= 0)
+		rc = insert_roles(c, lg_code, id, roles);
+	if (rc >= 0)
+		rc = db_commit(c);
+	if (rc < 0)
+		db_rollback(c);
+	else
+		rc = 0;
+out:
+	arena_free(a);
+	return rc;
+}
+
+json_t *account_json(const struct account *acc)
+{
+	json_t *roles = json_array();
+	for (const char **p = acc->roles; p && *p; p++)
+		json_array_append_new(roles, json_string(*p));
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:I}", "id",
+			 (json_int_t)acc->id, "login", acc->login, "display", acc->display, "kind",
+			 acc->kind, "lg_code", acc->lg_code, "roles", roles, "totp_enabled",
+			 acc->totp_enabled, "disabled", acc->disabled, "created_ms",
+			 (json_int_t)acc->created_ms);
+}
+
+json_t *account_list(struct db_conn *c, struct arena *a, const char *lg_code)
+{
+	json_t *arr = json_array();
+	int64_t ids[1000];
+	int n = 0;
+	struct db_stmt *st;
+	if (db_prepare(c, "SELECT id FROM accounts WHERE lg_code = ? ORDER BY id LIMIT 1000", &st) <
+	    0)
+		return arr;
+	db_bind_text(st, 1, lg_code);
+	while (n < 1000 && db_step(st) == DB_ROW)
+		ids[n++] = db_col_int64(st, 0);
+	db_done(st);
+	for (int i = 0; i < n; i++) {
+		struct account acc;
+		if (account_get(c, a, lg_code, ids[i], &acc) == 0)
+			json_array_append_new(arr, account_json(&acc));
+	}
+	return arr;
+}

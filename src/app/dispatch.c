@@ -1,0 +1,203 @@
+/* Request dispatch: the middleware every request passes through, in order —
+ * path decoding, routing, authentication (session cookie or bearer token),
+ * the permission the route names, CSRF on state-changing requests — then the
+ * handler; afterwards one access-log line and the metrics. Handlers never
+ * repeat these checks. */
+#include "app/dispatch.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "app/metrics.h"
+#include "app/platform.h"
+#include "app/roles.h"
+#include "common/json_esc.h"
+#include "common/log.h"
+#include "http/req_internal.h"
+#include "http/router.h"
+#include "http/urlenc.h"
+
+struct db_conn *app_db(struct req *r)
+{
+	if (!r->dbc)
+		r->dbc = db_acquire(r->app->db);
+	return r->dbc;
+}
+
+static void release_db(struct req *r)
+{
+	if (r->dbc) {
+		db_release(r->dbc);
+		r->dbc = NULL;
+	}
+}
+
+bool req_can(const struct req *r, const char *perm)
+{
+	if (!perm)
+		return r->who.kind != PRINCIPAL_NONE;
+	for (const char **p = r->who.perms; p && *p; p++)
+		if (strcmp(*p, perm) == 0)
+			return true;
+	return false;
+}
+
+static bool unsafe_method(enum http_method m)
+{
+	return m == HTTP_POST || m == HTTP_PUT || m == HTTP_PATCH || m == HTTP_DELETE;
+}
+
+static bool is_form(struct req *r)
+{
+	const char *ct = req_header(r, "Content-Type");
+	return ct && (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 ||
+		      strncasecmp(ct, "multipart/form-data", 19) == 0);
+}
+
+static bool is_json(struct req *r)
+{
+	const char *ct = req_header(r, "Content-Type");
+	return ct && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+/* CSRF: a form must echo the token of its session (or, before log-in, of the
+ * pre-session cookie). JSON bodies need no token: browsers cannot send
+ * application/json cross-site without a CORS preflight, which we never grant.
+ * Bearer-token requests carry no ambient credentials, so need neither. */
+static bool csrf_ok(struct req *r, bool bearer)
+{
+	if (bearer || !unsafe_method(r->method))
+		return true;
+	if (r->route->flags & ROUTE_NO_CSRF)
+		return true;
+	if (is_json(r))
+		return true;
+	if (!is_form(r)) /* a body-less POST from a page is still a form action */
+		return false;
+	const char *sent = req_form(r, "csrf");
+	const char *want = r->who.kind != PRINCIPAL_NONE ? r->who.csrf
+							 : req_cookie(r, PRE_SESSION_COOKIE);
+	return sent && want && *want && platform_token_equal(sent, want);
+}
+
+void app_dispatch(struct req *r, struct res *s)
+{
+	struct app *app = r->app;
+	const char *path = NULL;
+	const char *qmark = strchr(r->raw_url, '?');
+	size_t plen = qmark ? (size_t)(qmark - r->raw_url) : strlen(r->raw_url);
+	if (urlenc_decode_path(r->arena, r->raw_url, plen, (char **)&path) != 0) {
+		res_problem(r, s, 400, http_status_title_ja(400), "URL の形式に誤りがあります。");
+		return;
+	}
+	r->path = path;
+	const char *q = strchr(r->raw_url, '?');
+	r->query = q ? q + 1 : "";
+
+	unsigned allowed = 0;
+	enum http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
+	int found = router_match(app->router, m, path, r, &allowed);
+	if (found == ROUTER_NOT_FOUND) {
+		res_problem(r, s, 404, http_status_title_ja(404), NULL);
+		return;
+	}
+	if (found == ROUTER_BAD_METHOD) {
+		static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+						    "OPTIONS"};
+		char allow[64] = "";
+		size_t n = 0;
+		for (int i = 0; i < 7; i++)
+			if (allowed & (1u << i))
+				n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s",
+						      n ? ", " : "", names[i]);
+		res_problem(r, s, 405, http_status_title_ja(405), NULL);
+		res_header(r, s, "Allow", allow);
+		return;
+	}
+	const struct route *rt = r->route;
+
+	bool bearer = false;
+	int arc = platform_authenticate(r, &bearer);
+	if (arc == PLATFORM_AUTH_UNAVAILABLE) {
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		return;
+	}
+	if (!(rt->flags & ROUTE_PUBLIC) && r->who.kind == PRINCIPAL_NONE) {
+		if (rt->flags & ROUTE_HTML) {
+			const char *next = r->method == HTTP_GET ? path : "/";
+			struct buf loc;
+			buf_init(&loc, 4096);
+			buf_puts(&loc, "/login?next=");
+			urlenc_encode(&loc, next, strlen(next));
+			res_redirect(r, s, arena_strdup(r->arena, buf_cstr(&loc)));
+			buf_release(&loc);
+		} else {
+			res_problem(r, s, 401, http_status_title_ja(401),
+				    "ログインするか、API トークンを指定してください。");
+			res_header(r, s, "WWW-Authenticate", "Bearer realm=\"madoguchi\"");
+		}
+		return;
+	}
+	if (rt->perm && !req_can(r, rt->perm)) {
+		res_problem(r, s, 403, http_status_title_ja(403), NULL);
+		return;
+	}
+	if (!csrf_ok(r, bearer)) {
+		res_problem(r, s, 403, "フォームの有効期限が切れたか、不正な送信です",
+			    "お手数ですが、画面を開き直してからもう一度送信してください。");
+		return;
+	}
+	if (rt->flags & ROUTE_HTML)
+		res_header(r, s, "Cache-Control", "no-store");
+	rt->fn(r, s);
+}
+
+void app_finished(struct req *r, struct res *s, long dur_us)
+{
+	struct app *app = r->app;
+	const char *route = r->route ? (r->route->name ? r->route->name : r->route->pattern) : NULL;
+	static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+					    "OPTIONS"};
+	const char *method = "OTHER";
+	for (int i = 0; i < 7; i++)
+		if ((int)r->method == (1 << i))
+			method = names[i];
+	metrics_record(app->metrics, route, method, s->status, dur_us);
+	release_db(r);
+	if (!app->cfg->access_log)
+		return;
+
+	/* One line per request: no query strings, bodies, cookies or tokens. */
+	char line[1536];
+	struct buf b;
+	buf_init(&b, sizeof line - 1);
+	const char *path = r->path && *r->path ? r->path : "";
+	char ts[32];
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct tm tm;
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"rid\":\"%s\",\"method\":\"%s\",\"path\":", ts,
+		   now.tv_nsec / 1000000, r->request_id, method);
+	if (json_esc_append(&b, strlen(path) > 512 ? "(long path)" : path) != 0)
+		buf_puts(&b, "\"\"");
+	buf_puts(&b, ",\"route\":");
+	json_esc_append(&b, route ? route : "");
+	buf_printf(&b, ",\"status\":%d,\"bytes\":%zu,\"dur_ms\":%.3f,\"ip\":\"%s\"", s->status,
+		   s->body.len, (double)dur_us / 1000.0, r->client_ip);
+	if (r->who.kind != PRINCIPAL_NONE)
+		buf_printf(&b, ",\"account\":%lld,\"lg\":\"%s\"", (long long)r->who.account_id,
+			   r->who.lg_code);
+	buf_puts(&b, "}\n");
+	fwrite(buf_cstr(&b), 1, b.len, stdout);
+	fflush(stdout);
+	buf_release(&b);
+}
+
+void app_dispatch_install(void)
+{
+	http_set_cleanup_hook(release_db);
+}

@@ -1,0 +1,19 @@
+/* Prometheus metrics: requests by route, method and status, a latency
+ * histogram, DB pool gauges and job counts, served at /metrics in the text
+ * exposition format 0.0.4. Recording is lock-free after a series exists. */
+#ifndef MADO_METRICS_H
+#define MADO_METRICS_H
+#include "common/buf.h"
+
+struct metrics;
+struct app;
+
+struct metrics *metrics_new(void);
+void metrics_free(struct metrics *m);
+/* route is a static string (the route's name or pattern) or NULL for unrouted. */
+void metrics_record(struct metrics *m, const char *route, const char *method, int status,
+		    long dur_us);
+/* Appends the exposition text; gauges are read from app (db pool, jobs). */
+int metrics_render(struct metrics *m, struct app *app, struct buf *out);
+
+#endif

@@ -1,0 +1,453 @@
+/* The web shell's pages: portal top, log-in and log-out, my account, my
+ * access history, the staff console and user administration. Each page has
+ * a JSON twin in api.c; both call the same platform functions. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/dispatch.h"
+#include "app/pages.h"
+#include "app/platform.h"
+#include "app/render.h"
+#include "app/roles.h"
+#include "audit/audit.h"
+#include "common/utf8.h"
+#include "jobs/jobs.h"
+#include "http/req_internal.h"
+#include "web/assets.h"
+
+/* Where to go after log-in: a local path only, never another site. */
+static const char *safe_next(const char *next, const struct principal *w)
+{
+	if (next && next[0] == '/' && next[1] != '/' && next[1] != '\\' && strlen(next) < 512 &&
+	    !strchr(next, '\r') && !strchr(next, '\n'))
+		return next;
+	return w->kind == PRINCIPAL_RESIDENT ? "/me" : "/staff";
+}
+
+static void page_index(struct req *r, struct res *s)
+{
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "munis", tenant_list(app_db(r)));
+	page_render(r, s, 200, "index", "ホーム", "home", ctx);
+}
+
+static json_t *login_ctx(struct req *r, const char *lg, const char *login, const char *next)
+{
+	json_t *ctx = json_object();
+	json_t *munis = tenant_list(app_db(r));
+	size_t i;
+	json_t *m;
+	json_array_foreach(munis, i, m)
+	{
+		const char *code = json_string_value(json_object_get(m, "lg_code"));
+		json_object_set_new(m, "selected", json_boolean(lg && code && !strcmp(lg, code)));
+	}
+	json_object_set_new(ctx, "muni_select", json_boolean(json_array_size(munis) > 1));
+	json_object_set_new(ctx, "munis", munis);
+	json_object_set_new(ctx, "form", json_pack("{s:s, s:s, s:s}", "lg_code", lg ? lg : "",
+						   "login", login ? login : "", "next",
+						   next ? next : ""));
+	return ctx;
+}
+
+static void page_login(struct req *r, struct res *s)
+{
+	if (r->who.kind != PRINCIPAL_NONE) {
+		res_redirect(r, s, safe_next(NULL, &r->who));
+		return;
+	}
+	page_render(r, s, 200, "login", "ログイン", NULL,
+		    login_ctx(r, NULL, NULL, req_query(r, "next")));
+}
+
+/* The single hosted municipality when the form did not name one. */
+static const char *default_lg(struct req *r, const char *lg)
+{
+	if (lg && *lg)
+		return lg;
+	json_t *list = tenant_list(app_db(r));
+	const char *out = NULL;
+	if (json_array_size(list) == 1)
+		out = arena_strdup(r->arena,
+				   json_string_value(json_object_get(json_array_get(list, 0),
+								     "lg_code")));
+	json_decref(list);
+	return out;
+}
+
+static void page_login_post(struct req *r, struct res *s)
+{
+	const char *lg = default_lg(r, req_form(r, "lg_code"));
+	const char *login = req_form(r, "login");
+	const char *password = req_form(r, "password");
+	const char *totp = req_form(r, "totp");
+	const char *next = req_form(r, "next");
+	json_t *errors = json_object();
+	if (!lg || tenant_get(app_db(r), r->arena, lg, NULL, NULL) != 0)
+		json_object_set_new(errors, "lg_code", json_string("市区町村を選んでください。"));
+	if (!login || !*login)
+		json_object_set_new(errors, "login", json_string("ログインIDを入力してください。"));
+	if (!password || !*password)
+		json_object_set_new(errors, "password",
+				    json_string("パスワードを入力してください。"));
+	if (json_object_size(errors)) {
+		json_t *ctx = login_ctx(r, lg, login, next);
+		json_object_set_new(ctx, "errors", errors);
+		page_render(r, s, 400, "login", "ログイン", NULL, ctx);
+		return;
+	}
+	struct account acc;
+	int64_t retry = 0;
+	int rc = login_password(r->app, app_db(r), r->arena, lg, login, password, totp, &acc,
+				&retry);
+	snprintf(r->who.lg_code, sizeof r->who.lg_code, "%s", lg);
+	if (rc != LOGIN_OK) {
+		char subj[32];
+		snprintf(subj, sizeof subj, "account:%lld", (long long)acc.id);
+		platform_audit(r, "auth.login", rc == LOGIN_BAD ? NULL : subj, "本人確認（ログイン）",
+			       "denied", login_message_ja(rc));
+		json_t *ctx = login_ctx(r, lg, login, next);
+		if (rc == LOGIN_TOTP_REQUIRED || rc == LOGIN_TOTP_BAD) {
+			json_object_set_new(ctx, "totp_needed", json_true());
+			json_object_set_new(ctx, "errors",
+					    json_pack("{s:s}", "totp", login_message_ja(rc)));
+		} else {
+			json_object_set_new(ctx, "error", json_string(login_message_ja(rc)));
+			json_decref(errors);
+			errors = NULL;
+		}
+		json_decref(errors);
+		if (rc == LOGIN_LOCKED)
+			res_header(r, s, "Retry-After", arena_printf(r->arena, "%lld", (long long)retry));
+		page_render(r, s, rc == LOGIN_LOCKED ? 429 : 401, "login", "ログイン", NULL, ctx);
+		return;
+	}
+	json_decref(errors);
+	if (session_start(r, s, &acc, "password") != 0) {
+		res_problem(r, s, 503, "ただいまログインできません", NULL);
+		return;
+	}
+	r->who.kind = strcmp(acc.kind, "resident") == 0 ? PRINCIPAL_RESIDENT : PRINCIPAL_STAFF;
+	r->who.account_id = acc.id;
+	r->who.display = acc.display;
+	r->who.roles = acc.roles;
+	char subj[32];
+	snprintf(subj, sizeof subj, "account:%lld", (long long)acc.id);
+	platform_audit(r, "auth.login", subj, "本人確認（ログイン）", "ok", "password");
+	res_redirect(r, s, safe_next(next, &r->who));
+}
+
+static void page_logout(struct req *r, struct res *s)
+{
+	session_end(r, s);
+	res_redirect(r, s, "/");
+}
+
+static void page_me(struct req *r, struct res *s)
+{
+	struct account acc;
+	if (account_get(app_db(r), r->arena, r->who.lg_code, r->who.account_id, &acc) != 0) {
+		res_problem(r, s, 404, "アカウントが見つかりません", NULL);
+		return;
+	}
+	json_t *roles = json_array();
+	for (const char **p = acc.roles; *p; p++) {
+		const struct role_def *rd = role_find(*p);
+		json_array_append_new(roles, json_string(rd ? rd->label : *p));
+	}
+	json_t *ctx = json_pack("{s:{s:s, s:s, s:s, s:o, s:b}}", "account", "display", acc.display,
+				"login", acc.login, "kind",
+				strcmp(acc.kind, "resident") == 0 ? "住民" : "職員", "roles", roles,
+				"totp_enabled", acc.totp_enabled);
+	page_render(r, s, 200, "account", "マイアカウント", "account", ctx);
+}
+
+/* Plain-Japanese names for audit actions shown to residents. */
+static const char *action_ja(const char *action)
+{
+	static const struct {
+		const char *a, *ja;
+	} tab[] = {
+		{"auth.login", "ログイン"},
+		{"account.read", "アカウント情報の閲覧"},
+		{"account.create", "アカウントの作成"},
+		{"account.roles", "役割の変更"},
+		{"self.read", "ご自身による閲覧"},
+	};
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+		if (strcmp(tab[i].a, action) == 0)
+			return tab[i].ja;
+	return action;
+}
+
+json_t *history_items(struct req *r, int64_t before, int limit, int64_t *next_before)
+{
+	char subj[32];
+	snprintf(subj, sizeof subj, "account:%lld", (long long)r->who.account_id);
+	json_t *items = NULL;
+	*next_before = 0;
+	if (audit_list_subject(app_db(r), r->who.lg_code, subj, before, limit, &items) != 0)
+		return NULL;
+	size_t i;
+	json_t *e;
+	json_array_foreach(items, i, e)
+	{
+		const char *a = json_string_value(json_object_get(e, "action"));
+		json_object_set_new(e, "action_ja", json_string(action_ja(a ? a : "")));
+		const char *o = json_string_value(json_object_get(e, "outcome"));
+		json_object_set_new(e, "outcome_ja",
+				    json_string(o && !strcmp(o, "ok") ? "完了" : "拒否・失敗"));
+		json_int_t ms = json_integer_value(json_object_get(e, "ts_ms"));
+		time_t t = (time_t)(ms / 1000) + 9 * 3600; /* shown in JST */
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		char when[64];
+		strftime(when, sizeof when, "%Y年%m月%d日 %H:%M", &tm);
+		json_object_set_new(e, "when", json_string(when));
+		*next_before = json_integer_value(json_object_get(e, "seq"));
+	}
+	if ((int)json_array_size(items) < limit)
+		*next_before = 0;
+	return items;
+}
+
+static void page_history(struct req *r, struct res *s)
+{
+	const char *b = req_query(r, "before");
+	int64_t before = 0;
+	if (b) {
+		char *end;
+		long long v = strtoll(b, &end, 10);
+		if (*b && !*end && v > 0)
+			before = v;
+	}
+	int64_t next = 0;
+	json_t *items = history_items(r, before, 50, &next);
+	if (!items) {
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		return;
+	}
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "items", items);
+	json_object_set_new(ctx, "empty", json_boolean(json_array_size(items) == 0));
+	if (next)
+		json_object_set_new(ctx, "next_href",
+				    json_string(arena_printf(r->arena, "/me/history?before=%lld",
+							     (long long)next)));
+	page_render(r, s, 200, "history", "わたしの情報の利用履歴", "history", ctx);
+}
+
+static void page_staff(struct req *r, struct res *s)
+{
+	json_t *ctx = json_pack("{s:b, s:b, s:b}", "can_users", req_can(r, "users.admin"),
+				"can_jobs", req_can(r, "jobs.admin"), "can_accounts",
+				req_can(r, "accounts.read"));
+	page_render(r, s, 200, "staff_home", "職員メニュー", "staff", ctx);
+}
+
+static json_t *role_choices(const char *const *have, const char *kind)
+{
+	json_t *arr = json_array();
+	for (const struct role_def *rd = role_defs; rd->name; rd++) {
+		if (kind && strcmp(rd->kind, kind) != 0)
+			continue;
+		bool on = false;
+		for (const char *const *p = have; p && *p; p++)
+			on |= strcmp(*p, rd->name) == 0;
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "name", rd->name,
+						     "label", rd->label, "kind", rd->kind, "checked",
+						     on));
+	}
+	return arr;
+}
+
+static void render_users(struct req *r, struct res *s, int status, json_t *errors,
+			 json_t *form, const char *notice)
+{
+	json_t *users = account_list(app_db(r), r->arena, r->who.lg_code);
+	size_t i;
+	json_t *u;
+	json_array_foreach(users, i, u)
+	{
+		json_t *roles = json_object_get(u, "roles");
+		const char *have[32];
+		size_t n = 0;
+		size_t j;
+		json_t *rv;
+		json_array_foreach(roles, j, rv)
+			if (n < 31)
+				have[n++] = json_string_value(rv);
+		have[n] = NULL;
+		json_object_set_new(u, "role_choices",
+				    role_choices(have, json_string_value(json_object_get(u, "kind"))));
+		json_t *labels = json_array();
+		for (size_t k = 0; k < n; k++) {
+			const struct role_def *rd = role_find(have[k]);
+			json_array_append_new(labels, json_string(rd ? rd->label : have[k]));
+		}
+		json_object_set_new(u, "role_labels", labels);
+		const char *kind = json_string_value(json_object_get(u, "kind"));
+		json_object_set_new(u, "kind_ja",
+				    json_string(kind && !strcmp(kind, "resident") ? "住民" : "職員"));
+	}
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "users", users);
+	json_object_set_new(ctx, "all_roles", role_choices(NULL, NULL));
+	json_object_set_new(ctx, "errors", errors ? errors : json_object());
+	json_object_set_new(ctx, "form", form ? form : json_object());
+	if (notice)
+		json_object_set_new(ctx, "notice", json_string(notice));
+	page_render(r, s, status, "admin_users", "利用者と役割の管理", "users", ctx);
+}
+
+static void page_users(struct req *r, struct res *s)
+{
+	render_users(r, s, 200, NULL, NULL, NULL);
+}
+
+/* Collects the checked "roles" boxes of a form (each sent as roles=<name>). */
+static const char **form_roles(struct req *r)
+{
+	return req_form_all(r, "roles");
+}
+
+static void page_users_create(struct req *r, struct res *s)
+{
+	const char *login = req_form(r, "login"), *display = req_form(r, "display");
+	const char *kind = req_form(r, "kind"), *password = req_form(r, "password");
+	const char **roles = form_roles(r);
+	const char *field = NULL;
+	char msg[256];
+	int64_t id = 0;
+	int rc = account_create(app_db(r), r->who.lg_code, login, display, kind, password, roles,
+				&id, &field, msg, sizeof msg);
+	if (rc != 0) {
+		json_t *form = json_pack("{s:s, s:s, s:s}", "login", login ? login : "", "display",
+					 display ? display : "", "kind", kind ? kind : "");
+		json_t *errors = json_object();
+		json_object_set_new(errors, field ? field : "login",
+				    json_string(*msg ? msg : "登録できませんでした。"));
+		render_users(r, s, rc == -EINVAL || rc == -EEXIST ? 400 : 503, errors, form,
+			     NULL);
+		return;
+	}
+	char subj[32];
+	snprintf(subj, sizeof subj, "account:%lld", (long long)id);
+	platform_audit(r, "account.create", subj, "利用者アカウントの登録", "ok", NULL);
+	res_redirect(r, s, "/admin/users?created=1");
+}
+
+static bool parse_id(const char *s, int64_t *out)
+{
+	if (!s || !*s || strlen(s) > 18)
+		return false;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (*end || v <= 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void page_users_roles(struct req *r, struct res *s)
+{
+	int64_t id;
+	if (!parse_id(req_param(r, "id"), &id)) {
+		res_problem(r, s, 404, "利用者が見つかりません", NULL);
+		return;
+	}
+	char msg[256] = "";
+	int rc = account_set_roles(app_db(r), r->who.lg_code, id, form_roles(r), msg, sizeof msg);
+	if (rc == -ENOENT) {
+		res_problem(r, s, 404, "利用者が見つかりません", NULL);
+		return;
+	}
+	if (rc != 0) {
+		render_users(r, s, 400, json_pack("{s:s}", "roles", *msg ? msg : "変更できませんでした。"),
+			     NULL, NULL);
+		return;
+	}
+	char subj[32];
+	snprintf(subj, sizeof subj, "account:%lld", (long long)id);
+	platform_audit(r, "account.roles", subj, "役割の変更", "ok", NULL);
+	res_redirect(r, s, "/admin/users?updated=1");
+}
+
+static void page_jobs(struct req *r, struct res *s)
+{
+	json_t *counts = NULL, *dead = NULL;
+	jobs_counts(app_db(r), r->who.lg_code, &counts);
+	jobs_list(app_db(r), r->who.lg_code, "dead", 100, &dead);
+	json_t *ctx = json_object();
+	json_t *rows = json_array();
+	static const char *const states[][2] = {{"queued", "待機中"},
+						{"running", "実行中"},
+						{"failed", "再試行待ち"},
+						{"done", "完了"},
+						{"dead", "失敗（要対応）"}};
+	for (size_t i = 0; i < 5; i++) {
+		json_t *v = counts ? json_object_get(counts, states[i][0]) : NULL;
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:I}", "state", states[i][0],
+						      "label", states[i][1],
+						      (json_int_t)(v ? json_integer_value(v) : 0)));
+	}
+	json_decref(counts);
+	json_object_set_new(ctx, "counts", rows);
+	json_object_set_new(ctx, "dead", dead ? dead : json_array());
+	json_object_set_new(ctx, "no_dead", json_boolean(!dead || json_array_size(dead) == 0));
+	page_render(r, s, 200, "admin_jobs", "処理待ちの仕事", "jobs", ctx);
+}
+
+static void page_jobs_retry(struct req *r, struct res *s)
+{
+	int64_t id;
+	if (!parse_id(req_param(r, "id"), &id) ||
+	    jobs_retry(app_db(r), r->who.lg_code, id) != 0) {
+		res_problem(r, s, 404, "対象の処理が見つかりません", NULL);
+		return;
+	}
+	jobs_notify(r->app->jobs);
+	res_redirect(r, s, "/admin/jobs");
+}
+
+static void static_file(struct req *r, struct res *s)
+{
+	const char *rest = req_param(r, "path");
+	char *path = arena_printf(r->arena, "static/%s", rest ? rest : "");
+	const struct asset *a = asset_find(path);
+	if (!a) {
+		res_problem(r, s, 404, http_status_title_ja(404), NULL);
+		return;
+	}
+	const char *ct = "application/octet-stream";
+	const char *dot = strrchr(path, '.');
+	if (dot && !strcmp(dot, ".css"))
+		ct = "text/css; charset=utf-8";
+	else if (dot && !strcmp(dot, ".svg"))
+		ct = "image/svg+xml";
+	else if (dot && !strcmp(dot, ".png"))
+		ct = "image/png";
+	else if (dot && !strcmp(dot, ".ico"))
+		ct = "image/x-icon";
+	res_text(r, s, 200, ct, (const char *)a->data, a->len);
+	res_header(r, s, "Cache-Control", "public, max-age=3600");
+}
+
+const struct route page_routes[] = {
+	{HTTP_GET, "/", page_index, NULL, ROUTE_PUBLIC | ROUTE_HTML, NULL},
+	{HTTP_GET, "/login", page_login, NULL, ROUTE_PUBLIC | ROUTE_HTML, NULL},
+	{HTTP_POST, "/login", page_login_post, NULL, ROUTE_PUBLIC | ROUTE_HTML, NULL},
+	{HTTP_POST, "/logout", page_logout, NULL, ROUTE_HTML, NULL},
+	{HTTP_GET, "/me", page_me, NULL, ROUTE_HTML, NULL},
+	{HTTP_GET, "/me/history", page_history, NULL, ROUTE_HTML, NULL},
+	{HTTP_GET, "/staff", page_staff, "staff.console", ROUTE_HTML, NULL},
+	{HTTP_GET, "/admin/users", page_users, "users.admin", ROUTE_HTML, NULL},
+	{HTTP_POST, "/admin/users", page_users_create, "users.admin", ROUTE_HTML, NULL},
+	{HTTP_POST, "/admin/users/:id/roles", page_users_roles, "users.admin", ROUTE_HTML, NULL},
+	{HTTP_GET, "/admin/jobs", page_jobs, "jobs.admin", ROUTE_HTML, NULL},
+	{HTTP_POST, "/admin/jobs/:id/retry", page_jobs_retry, "jobs.admin", ROUTE_HTML, NULL},
+	{HTTP_GET, "/static/*path", static_file, NULL, ROUTE_PUBLIC, "/static"},
+	{0, NULL, NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,17 @@
+/* Routes of the web shell (pages.c), the JSON API (api.c) and the
+ * certificate log-in (certlogin.c). */
+#ifndef MADO_PAGES_H
+#define MADO_PAGES_H
+#include <jansson.h>
+
+#include "http/http.h"
+
+extern const struct route page_routes[];
+extern const struct route api_routes[];
+extern const struct route cert_routes[];
+
+/* The signed-in account's audit entries, newest first, with Japanese labels;
+ * *next_before is the seq for the next page or 0. NULL on DB failure. */
+json_t *history_items(struct req *r, int64_t before, int limit, int64_t *next_before);
+
+#endif

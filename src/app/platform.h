@@ -1,0 +1,110 @@
+/* The platform's identity core: municipalities (tenants), accounts and
+ * roles, password and TOTP log-in with lock-out, sessions, API tokens and
+ * certificate log-in. Every function takes the tenant's lg_code and never
+ * touches another tenant's rows. */
+#ifndef MADO_PLATFORM_H
+#define MADO_PLATFORM_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app/app.h"
+
+extern const struct db_migration platform_migrations[];
+
+#define SESSION_COOKIE "mado_session"
+#define PRE_SESSION_COOKIE "mado_pre" /* CSRF token before log-in (double submit) */
+
+int64_t platform_now_ms(void);
+/* Constant-time comparison of two NUL-terminated tokens. */
+bool platform_token_equal(const char *a, const char *b);
+/* A fresh random token: 32 bytes, base64url without padding, from arena a. */
+char *platform_token_new(struct arena *a);
+
+/* ---- municipalities ---- */
+/* Adds a municipality: lg_code must be valid (check digit) and name is
+ * looked up in the ABR municipality list unless pref/name are given.
+ * Returns 0, -EEXIST (already there: not an error for idempotent init),
+ * -EINVAL (bad code) or a DB error. */
+int tenant_add(struct db_conn *c, const char *lg_code, const char *pref, const char *name);
+/* 0 and the names (arena-owned), or -ENOENT. */
+int tenant_get(struct db_conn *c, struct arena *a, const char *lg_code, const char **pref,
+	       const char **name);
+/* [{lg_code, pref, name}, …] ordered by lg_code. */
+json_t *tenant_list(struct db_conn *c);
+
+/* ---- accounts ---- */
+struct account {
+	int64_t id;
+	char lg_code[7];
+	const char *login, *display, *kind; /* arena-owned */
+	const char **roles;                 /* NULL-terminated, arena-owned */
+	bool totp_enabled;
+	bool disabled;
+	int failed_logins;
+	int64_t locked_until_ms;
+	int64_t created_ms;
+};
+
+/* Creates an account with a password (may be NULL: no password log-in) and
+ * roles (NULL-terminated; each must exist and fit the kind). On a validation
+ * failure returns -EINVAL and a Japanese message for field *field in msg. */
+int account_create(struct db_conn *c, const char *lg_code, const char *login,
+		   const char *display, const char *kind, const char *password,
+		   const char *const *roles, int64_t *id_out, const char **field, char *msg,
+		   size_t msglen);
+int account_get(struct db_conn *c, struct arena *a, const char *lg_code, int64_t id,
+		struct account *out);
+int account_find(struct db_conn *c, struct arena *a, const char *lg_code, const char *login,
+		 struct account *out);
+int account_set_roles(struct db_conn *c, const char *lg_code, int64_t id,
+		      const char *const *roles, char *msg, size_t msglen);
+/* {id, login, display, kind, lg_code, roles[], totp_enabled, created} */
+json_t *account_json(const struct account *acc);
+/* [account_json…] of one municipality. */
+json_t *account_list(struct db_conn *c, struct arena *a, const char *lg_code);
+
+/* ---- log-in ---- */
+enum login_result {
+	LOGIN_OK = 0,
+	LOGIN_BAD = -1,           /* unknown login or wrong password: one answer for both */
+	LOGIN_LOCKED = -2,        /* *retry_after seconds */
+	LOGIN_TOTP_REQUIRED = -3, /* password right, second factor missing */
+	LOGIN_TOTP_BAD = -4,
+	LOGIN_DISABLED = -5,
+	LOGIN_ERROR = -6,         /* database unavailable */
+};
+int login_password(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
+		   const char *login, const char *password, const char *totp,
+		   struct account *out, int64_t *retry_after);
+const char *login_message_ja(enum login_result r);
+
+/* Decrypts a stored TOTP secret (XChaCha20-Poly1305 under a key derived
+ * from the master key, nonce first). Returns its length or < 0. */
+int platform_totp_secret(struct app *app, const unsigned char *blob, size_t n,
+			 unsigned char *out, size_t outmax);
+
+/* ---- sessions and tokens ---- */
+/* Starts a session (rotating: the caller's old session, if any, is ended).
+ * *token_out is the cookie value, *csrf_out the session's CSRF token. */
+int session_start(struct req *r, struct res *s, const struct account *acc, const char *method);
+/* Ends the request's session and clears the cookie. */
+void session_end(struct req *r, struct res *s);
+/* Issues an API token for an account; *token_out is shown once. */
+int api_token_create(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
+		     int64_t account_id, const char *label, const char **token_out);
+
+enum { PLATFORM_AUTH_NONE = 0, PLATFORM_AUTH_OK = 1, PLATFORM_AUTH_UNAVAILABLE = -1 };
+/* Sets r->who from the Authorization bearer token or the session cookie
+ * (sliding the idle expiry); *bearer tells which. */
+int platform_authenticate(struct req *r, bool *bearer);
+/* The pre-session CSRF token for anonymous forms, setting its cookie if new. */
+const char *platform_pre_csrf(struct req *r, struct res *s);
+
+/* Audit helper: appends an entry with actor, tenant and request id taken from
+ * the request. subject may be NULL. Returns 0 or < 0 (the caller must not
+ * reveal the data when this fails). */
+int platform_audit(struct req *r, const char *action, const char *subject, const char *purpose,
+		   const char *outcome, const char *detail);
+
+#endif

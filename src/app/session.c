@@ -1,0 +1,469 @@
+/* Log-in, sessions and API tokens (see platform.h). Session and API tokens
+ * are random 256-bit values; only their keyed BLAKE2b hashes are stored, so a
+ * copy of the database does not let anyone sign in. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/dispatch.h"
+#include "app/keys.h"
+#include "app/platform.h"
+#include "app/roles.h"
+#include "audit/audit.h"
+#include "auth/password.h"
+#include "auth/token.h"
+#include "auth/totp.h"
+#include "common/log.h"
+
+bool platform_token_equal(const char *a, const char *b)
+{
+	return *a && token_equal(a, strlen(a), b, strlen(b));
+}
+
+char *platform_token_new(struct arena *a)
+{
+	char *out = arena_alloc(a, TOKEN_STR_SIZE);
+	token_new(out);
+	return out;
+}
+
+static void tok_hash(const struct app *app, const char *token, unsigned char out[32])
+{
+	unsigned char key[32];
+	keys_derive(app->keys, KEY_TOKEN_HASH, key);
+	token_hash(key, sizeof key, token, strlen(token), out);
+	sodium_memzero(key, sizeof key);
+}
+
+const char *login_message_ja(enum login_result r)
+{
+	switch (r) {
+	case LOGIN_OK: return "";
+	case LOGIN_BAD: return "ログインIDまたはパスワードが違います。";
+	case LOGIN_LOCKED:
+		return "ログインに続けて失敗したため、一時的にロックしています。しばらくしてからお試しください。";
+	case LOGIN_TOTP_REQUIRED: return "確認コード（6桁）を入力してください。";
+	case LOGIN_TOTP_BAD: return "確認コードが違います。";
+	case LOGIN_DISABLED: return "このアカウントは利用停止中です。窓口にお問い合わせください。";
+	default: return "ただいまログインできません。しばらくしてからお試しください。";
+	}
+}
+
+static int record_failure(struct app *app, struct db_conn *c, const struct account *acc)
+{
+	int max = app->cfg->login_max_failures;
+	int64_t now = platform_now_ms();
+	struct db_stmt *st;
+	int rc = db_prepare(c,
+			    "UPDATE accounts SET failed_logins = failed_logins + 1, "
+			    "locked_until_ms = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE "
+			    "locked_until_ms END WHERE id = ? AND lg_code = ?",
+			    &st);
+	if (rc < 0)
+		return rc;
+	db_bind_int64(st, 1, max);
+	db_bind_int64(st, 2, now + (int64_t)app->cfg->login_lockout * 1000);
+	db_bind_int64(st, 3, acc->id);
+	db_bind_text(st, 4, acc->lg_code);
+	rc = db_step(st);
+	db_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int record_success(struct db_conn *c, const struct account *acc, int64_t totp_step)
+{
+	struct db_stmt *st;
+	int rc = db_prepare(c,
+			    "UPDATE accounts SET failed_logins = 0, locked_until_ms = 0, "
+			    "totp_last_step = CASE WHEN ? > totp_last_step THEN ? ELSE "
+			    "totp_last_step END WHERE id = ? AND lg_code = ?",
+			    &st);
+	if (rc < 0)
+		return rc;
+	db_bind_int64(st, 1, totp_step);
+	db_bind_int64(st, 2, totp_step);
+	db_bind_int64(st, 3, acc->id);
+	db_bind_text(st, 4, acc->lg_code);
+	rc = db_step(st);
+	db_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int platform_totp_secret(struct app *app, const unsigned char *blob, size_t n,
+			 unsigned char *out, size_t outmax)
+{
+	const size_t nb = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+	const size_t ab = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	if (n < nb + ab || n - nb - ab > outmax)
+		return -EINVAL;
+	unsigned char key[32];
+	keys_derive(app->keys, KEY_TOTP_ENC, key);
+	unsigned long long len = 0;
+	int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(out, &len, NULL, blob + nb, n - nb,
+							    NULL, 0, blob, key);
+	sodium_memzero(key, sizeof key);
+	return rc == 0 ? (int)len : -EINVAL;
+}
+
+int login_password(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
+		   const char *login, const char *password, const char *totp,
+		   struct account *out, int64_t *retry_after)
+{
+	*retry_after = 0;
+	if (!lg_code || !login || !password)
+		return LOGIN_BAD;
+	struct db_stmt *st;
+	int rc = account_find(c, a, lg_code, login, out);
+	if (rc == -ENOENT) {
+		/* spend the same time as a real check so logins cannot be probed */
+		password_verify_dummy(password, strlen(password));
+		return LOGIN_BAD;
+	}
+	if (rc < 0)
+		return LOGIN_ERROR;
+	int64_t now = platform_now_ms();
+	if (out->locked_until_ms > now) {
+		*retry_after = (out->locked_until_ms - now + 999) / 1000;
+		return LOGIN_LOCKED;
+	}
+	if (out->disabled)
+		return LOGIN_DISABLED;
+
+	char *hash = NULL;
+	unsigned char secret_blob[128];
+	size_t secret_len = 0;
+	int64_t last_step = 0;
+	if (db_prepare(c,
+		       "SELECT password_hash, totp_secret, totp_last_step FROM accounts WHERE id = ? "
+		       "AND lg_code = ?",
+		       &st) < 0)
+		return LOGIN_ERROR;
+	db_bind_int64(st, 1, out->id);
+	db_bind_text(st, 2, lg_code);
+	if (db_step(st) == DB_ROW) {
+		const char *h = db_col_text(st, 0);
+		hash = h ? arena_strdup(a, h) : NULL;
+		size_t n = 0;
+		const void *b = db_col_blob(st, 1, &n);
+		if (b && n <= sizeof secret_blob) {
+			memcpy(secret_blob, b, n);
+			secret_len = n;
+		}
+		last_step = db_col_int64(st, 2);
+	}
+	db_done(st);
+	if (!hash || password_verify(hash, password, strlen(password)) != 0) {
+		record_failure(app, c, out);
+		return LOGIN_BAD;
+	}
+	int64_t step = 0;
+	if (out->totp_enabled) {
+		if (!totp || !*totp)
+			return LOGIN_TOTP_REQUIRED;
+		unsigned char secret[64];
+		int slen = platform_totp_secret(app, secret_blob, secret_len, secret, sizeof secret);
+		struct totp_params tp = TOTP_PARAMS_DEFAULT;
+		uint64_t matched = 0;
+		int ok = slen > 0 ? totp_verify(secret, (size_t)slen, &tp, totp, strlen(totp),
+						(time_t)(now / 1000), (uint64_t)last_step, &matched)
+				  : -1;
+		step = (int64_t)matched;
+		sodium_memzero(secret, sizeof secret);
+		if (ok != 0) { /* includes a replayed code: good once only */
+			record_failure(app, c, out);
+			return LOGIN_TOTP_BAD;
+		}
+	}
+	if (record_success(c, out, step) < 0)
+		return LOGIN_ERROR;
+	return LOGIN_OK;
+}
+
+static int session_insert(struct req *r, const struct account *acc, const char *method,
+			  const char **token_out, const char **csrf_out)
+{
+	struct app *app = r->app;
+	const char *token = platform_token_new(r->arena);
+	const char *csrf = platform_token_new(r->arena);
+	unsigned char h[32];
+	tok_hash(app, token, h);
+	int64_t now = platform_now_ms();
+	struct db_stmt *st;
+	int rc = db_prepare(app_db(r),
+			    "INSERT INTO sessions (lg_code, account_id, token_hash, csrf, "
+			    "created_ms, last_seen_ms, expires_ms, method, ip) VALUES "
+			    "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    &st);
+	if (rc < 0)
+		return rc;
+	db_bind_text(st, 1, acc->lg_code);
+	db_bind_int64(st, 2, acc->id);
+	db_bind_blob(st, 3, h, sizeof h);
+	db_bind_text(st, 4, csrf);
+	db_bind_int64(st, 5, now);
+	db_bind_int64(st, 6, now);
+	db_bind_int64(st, 7, now + (int64_t)app->cfg->session_absolute * 1000);
+	db_bind_text(st, 8, method);
+	db_bind_text(st, 9, r->client_ip);
+	rc = db_step(st);
+	db_done(st);
+	if (rc < 0)
+		return rc;
+	*token_out = token;
+	*csrf_out = csrf;
+	return 0;
+}
+
+static void session_delete(struct req *r, const char *token)
+{
+	unsigned char h[32];
+	tok_hash(r->app, token, h);
+	struct db_stmt *st;
+	if (db_prepare(app_db(r), "DELETE FROM sessions WHERE token_hash = ?", &st) == 0) {
+		db_bind_blob(st, 1, h, sizeof h);
+		db_step(st);
+		db_done(st);
+	}
+}
+
+int session_start(struct req *r, struct res *s, const struct account *acc, const char *method)
+{
+	/* rotation: whatever session the browser had ends here */
+	const char *old = req_cookie(r, SESSION_COOKIE);
+	if (old && *old)
+		session_delete(r, old);
+	const char *token, *csrf;
+	int rc = session_insert(r, acc, method, &token, &csrf);
+	if (rc < 0)
+		return rc;
+	res_cookie(r, s, SESSION_COOKIE, token, -1);
+	r->who.csrf = csrf;
+	return 0;
+}
+
+void session_end(struct req *r, struct res *s)
+{
+	const char *old = req_cookie(r, SESSION_COOKIE);
+	if (old && *old)
+		session_delete(r, old);
+	res_cookie(r, s, SESSION_COOKIE, "", 0);
+}
+
+int api_token_create(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
+		     int64_t account_id, const char *label, const char **token_out)
+{
+	char *token = platform_token_new(a);
+	/* a recognisable prefix helps secret scanners find leaked tokens */
+	char *full = arena_printf(a, "mdg_%s", token);
+	unsigned char h[32];
+	tok_hash(app, full, h);
+	struct db_stmt *st;
+	int rc = db_prepare(c,
+			    "INSERT INTO api_tokens (lg_code, account_id, token_hash, label, "
+			    "created_ms) VALUES (?, ?, ?, ?, ?)",
+			    &st);
+	if (rc < 0)
+		return rc;
+	db_bind_text(st, 1, lg_code);
+	db_bind_int64(st, 2, account_id);
+	db_bind_blob(st, 3, h, sizeof h);
+	db_bind_text(st, 4, label);
+	db_bind_int64(st, 5, platform_now_ms());
+	rc = db_step(st);
+	db_done(st);
+	if (rc < 0)
+		return rc;
+	*token_out = full;
+	return 0;
+}
+
+/* Fills r->who for account id of lg_code (roles → permissions). */
+static int load_principal(struct req *r, const char *lg_code, int64_t id)
+{
+	struct account acc;
+	int rc = account_get(app_db(r), r->arena, lg_code, id, &acc);
+	if (rc < 0)
+		return rc;
+	if (acc.disabled)
+		return -EACCES;
+	struct principal *w = &r->who;
+	w->kind = strcmp(acc.kind, "resident") == 0 ? PRINCIPAL_RESIDENT
+		: strcmp(acc.kind, "staff") == 0  ? PRINCIPAL_STAFF
+						  : PRINCIPAL_SYSTEM;
+	w->account_id = acc.id;
+	snprintf(w->lg_code, sizeof w->lg_code, "%s", acc.lg_code);
+	w->login = acc.login;
+	w->display = acc.display;
+	const char *perms[64];
+	int n = 0;
+	for (const struct role_def *rd = role_defs; rd->name; rd++) {
+		for (const char **ar = acc.roles; *ar; ar++) {
+			if (strcmp(*ar, rd->name) != 0)
+				continue;
+			for (const char *const *p = rd->perms; *p && n < 63; p++) {
+				bool dup = false;
+				for (int i = 0; i < n; i++)
+					dup |= strcmp(perms[i], *p) == 0;
+				if (!dup)
+					perms[n++] = *p;
+			}
+		}
+	}
+	w->perms = arena_alloc(r->arena, sizeof(char *) * (size_t)(n + 1));
+	memcpy(w->perms, perms, sizeof(char *) * (size_t)n);
+	w->perms[n] = NULL;
+	w->roles = acc.roles;
+	return 0;
+}
+
+static int auth_bearer(struct req *r, const char *token)
+{
+	unsigned char h[32];
+	tok_hash(r->app, token, h);
+	struct db_stmt *st;
+	int rc = db_prepare(app_db(r),
+			    "SELECT lg_code, account_id FROM api_tokens WHERE token_hash = ? AND "
+			    "revoked = 0",
+			    &st);
+	if (rc < 0)
+		return PLATFORM_AUTH_UNAVAILABLE;
+	db_bind_blob(st, 1, h, sizeof h);
+	rc = db_step(st);
+	char lg[7] = "";
+	int64_t id = 0;
+	if (rc == DB_ROW) {
+		snprintf(lg, sizeof lg, "%s", db_col_text(st, 0));
+		id = db_col_int64(st, 1);
+	}
+	db_done(st);
+	if (rc < 0)
+		return PLATFORM_AUTH_UNAVAILABLE;
+	if (rc != DB_ROW)
+		return PLATFORM_AUTH_NONE;
+	rc = load_principal(r, lg, id);
+	if (rc < 0)
+		return rc == -ENOENT || rc == -EACCES ? PLATFORM_AUTH_NONE
+						      : PLATFORM_AUTH_UNAVAILABLE;
+	return PLATFORM_AUTH_OK;
+}
+
+static int auth_session(struct req *r, const char *token)
+{
+	struct app *app = r->app;
+	unsigned char h[32];
+	tok_hash(app, token, h);
+	struct db_stmt *st;
+	int rc = db_prepare(app_db(r),
+			    "SELECT id, lg_code, account_id, csrf, last_seen_ms, expires_ms FROM "
+			    "sessions WHERE token_hash = ?",
+			    &st);
+	if (rc < 0)
+		return PLATFORM_AUTH_UNAVAILABLE;
+	db_bind_blob(st, 1, h, sizeof h);
+	rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_done(st);
+		return rc < 0 ? PLATFORM_AUTH_UNAVAILABLE : PLATFORM_AUTH_NONE;
+	}
+	int64_t sid = db_col_int64(st, 0);
+	char lg[7];
+	snprintf(lg, sizeof lg, "%s", db_col_text(st, 1));
+	int64_t account = db_col_int64(st, 2);
+	const char *csrf = arena_strdup(r->arena, db_col_text(st, 3));
+	int64_t last_seen = db_col_int64(st, 4), expires = db_col_int64(st, 5);
+	db_done(st);
+
+	int64_t now = platform_now_ms();
+	if (now > expires || now - last_seen > (int64_t)app->cfg->session_idle * 1000) {
+		session_delete(r, token);
+		return PLATFORM_AUTH_NONE;
+	}
+	rc = load_principal(r, lg, account);
+	if (rc < 0)
+		return rc == -ENOENT || rc == -EACCES ? PLATFORM_AUTH_NONE
+						      : PLATFORM_AUTH_UNAVAILABLE;
+	r->who.session_id = sid;
+	r->who.csrf = csrf;
+	/* slide the idle window, at most once a minute to spare the disk */
+	if (now - last_seen > 60000 &&
+	    db_prepare(app_db(r), "UPDATE sessions SET last_seen_ms = ? WHERE id = ?", &st) == 0) {
+		db_bind_int64(st, 1, now);
+		db_bind_int64(st, 2, sid);
+		db_step(st);
+		db_done(st);
+	}
+	return PLATFORM_AUTH_OK;
+}
+
+int platform_authenticate(struct req *r, bool *bearer)
+{
+	*bearer = false;
+	const char *authz = req_header(r, "Authorization");
+	if (authz && strncmp(authz, "Bearer ", 7) == 0) {
+		*bearer = true;
+		const char *tok = authz + 7;
+		if (strlen(tok) < 20 || strlen(tok) > 200)
+			return PLATFORM_AUTH_NONE;
+		return auth_bearer(r, tok);
+	}
+	const char *cookie = req_cookie(r, SESSION_COOKIE);
+	if (cookie && *cookie && strlen(cookie) < 200)
+		return auth_session(r, cookie);
+	return PLATFORM_AUTH_NONE;
+}
+
+const char *platform_pre_csrf(struct req *r, struct res *s)
+{
+	const char *have = req_cookie(r, PRE_SESSION_COOKIE);
+	if (have && strlen(have) == 43)
+		return have;
+	const char *t = platform_token_new(r->arena);
+	res_cookie(r, s, PRE_SESSION_COOKIE, t, -1);
+	return t;
+}
+
+int platform_audit(struct req *r, const char *action, const char *subject, const char *purpose,
+		   const char *outcome, const char *detail)
+{
+	struct principal *w = &r->who;
+	const char *org = NULL;
+	const char *muni = NULL;
+	if (w->kind != PRINCIPAL_NONE)
+		tenant_get(app_db(r), r->arena, w->lg_code, NULL, &muni);
+	if (w->kind == PRINCIPAL_STAFF || w->kind == PRINCIPAL_SYSTEM) {
+		const char *dept = "";
+		for (const char **p = w->roles; p && *p; p++) {
+			const struct role_def *rd = role_find(*p);
+			if (rd && strcmp(rd->kind, "staff") == 0) {
+				dept = rd->label;
+				break;
+			}
+		}
+		org = arena_printf(r->arena, "%s %s", muni ? muni : "", dept);
+	} else if (w->kind == PRINCIPAL_RESIDENT) {
+		org = "本人";
+	}
+	char actor_id[24];
+	snprintf(actor_id, sizeof actor_id, "%lld", (long long)w->account_id);
+	struct audit_entry e = {
+		.lg_code = w->lg_code[0] ? w->lg_code : "000000",
+		.actor_kind = w->kind == PRINCIPAL_RESIDENT ? "resident"
+			      : w->kind == PRINCIPAL_STAFF  ? "staff"
+			      : w->kind == PRINCIPAL_SYSTEM ? "system"
+							    : "anonymous",
+		.actor_id = actor_id,
+		.actor_name = w->display ? w->display : "",
+		.actor_org = org ? org : "",
+		.action = action,
+		.subject = subject,
+		.purpose = purpose,
+		.request_id = r->request_id,
+		.outcome = outcome,
+		.detail = detail,
+	};
+	int rc = audit_append(r->app->audit, &e);
+	if (rc < 0)
+		log_error("audit append failed for %s (request %s): %d", action, r->request_id, rc);
+	return rc;
+}

@@ -1,0 +1,477 @@
+/* madoguchi's command line: wiring only. Each command opens the application
+ * (app/boot.c) with what it needs and calls into the modules. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/boot.h"
+#include "app/keys.h"
+#include "app/platform.h"
+#include "app/dispatch.h"
+#include "audit/audit.h"
+#include "common/lgcode.h"
+#include "common/log.h"
+#include "http/server.h"
+#include "auth/password.h"
+
+#define DEFAULT_ABR_CITY "../shared/data/abr/mt_city_all.csv.zip"
+
+/* Removes "--name" from argv (argc adjusted); true when it was there. */
+static bool take_flag(int *argc, char **argv, const char *name)
+{
+	for (int i = 2; i < *argc; i++)
+		if (strcmp(argv[i], name) == 0) {
+			memmove(argv + i, argv + i + 1, sizeof(char *) * (size_t)(*argc - i));
+			(*argc)--;
+			return true;
+		}
+	return false;
+}
+
+/* Removes "--name VALUE" or "--name=VALUE" from argv and returns VALUE. */
+static const char *take_opt(int *argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 2; i < *argc; i++) {
+		if (strncmp(argv[i], name, n) != 0)
+			continue;
+		const char *v = NULL;
+		int drop = 0;
+		if (argv[i][n] == '=') {
+			v = argv[i] + n + 1;
+			drop = 1;
+		} else if (argv[i][n] == '\0' && i + 1 < *argc) {
+			v = argv[i + 1];
+			drop = 2;
+		} else {
+			continue;
+		}
+		memmove(argv + i, argv + i + drop, sizeof(char *) * (size_t)(*argc - i - drop + 1));
+		*argc -= drop;
+		return v;
+	}
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: madoguchi COMMAND [options]\n\n"
+	      "commands:\n"
+	      "  serve                     run the HTTP server (see 'madoguchi serve --help')\n"
+	      "  init [--demo]             create the data directory, keys and schema;\n"
+	      "                            --demo adds 和歌山市 (302015) and demo accounts\n"
+	      "  migrate                   apply pending schema migrations\n"
+	      "  tenant add LG_CODE        host a municipality (name from the ABR list)\n"
+	      "  user add --lg CODE --login L --kind resident|staff [--name N]\n"
+	      "           [--roles r1,r2] [--password P]   create an account\n"
+	      "  token create --lg CODE --login L          issue an API token (shown once)\n"
+	      "  audit verify              check the audit chain and its signed checkpoints\n\n"
+	      "Every command takes the server options (--data-dir, --db, --config …).\n",
+	      out);
+}
+
+static int load_config(struct config *cfg, int argc, char **argv)
+{
+	char err[512];
+	config_defaults(cfg);
+	if (config_from_args(cfg, argc, argv, 2, err, sizeof err) != 0) {
+		fprintf(stderr, "madoguchi: %s\n", err);
+		return -1;
+	}
+	log_set_level(!strcmp(cfg->log_level, "debug")  ? LOG_DEBUG
+		      : !strcmp(cfg->log_level, "warn")  ? LOG_WARN
+		      : !strcmp(cfg->log_level, "error") ? LOG_ERROR
+							 : LOG_INFO);
+	return 0;
+}
+
+static int open_app(struct app *app, struct config *cfg, unsigned flags)
+{
+	char err[512];
+	if (app_open(app, cfg, flags, err, sizeof err) != 0) {
+		fprintf(stderr, "madoguchi: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b;
+	buf_init(&b, 1u << 20);
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+	while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		rc = buf_append(&b, chunk, n);
+	fclose(f);
+	if (rc) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+		printf("usage: madoguchi serve [options]\n\n"
+		       "Options come from defaults, then --config FILE, then MADOGUCHI_* "
+		       "environment variables, then flags.\n\n");
+		config_usage(stdout);
+		return 0;
+	}
+	struct config cfg;
+	if (load_config(&cfg, argc, argv) != 0)
+		return 2;
+
+	/* Signals are taken by sigwait() below, so block them in every thread. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct app app;
+	if (open_app(&app, &cfg, BOOT_CREATE | BOOT_MIGRATE | BOOT_SERVE) != 0) {
+		config_release(&cfg);
+		return 1;
+	}
+	char *cert = NULL, *key = NULL;
+	if (cfg.tls_cert && *cfg.tls_cert) {
+		cert = slurp(cfg.tls_cert);
+		key = cfg.tls_key ? slurp(cfg.tls_key) : NULL;
+		if (!cert || !key) {
+			fprintf(stderr, "madoguchi: cannot read TLS certificate or key\n");
+			app_close(&app);
+			config_release(&cfg);
+			return 1;
+		}
+	}
+	int threads = cfg.threads > 0 ? cfg.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	struct server_opts so = {
+		.listen = cfg.listen,
+		.port = cfg.port,
+		.threads = threads > 0 ? threads : 1,
+		.max_body = cfg.max_body,
+		.max_header = cfg.max_header,
+		.max_conns = cfg.max_conns,
+		.max_conns_per_ip = cfg.max_conns_per_ip,
+		.idle_timeout = cfg.idle_timeout,
+		.request_timeout = cfg.request_timeout,
+		.tls_cert_pem = cert,
+		.tls_key_pem = key,
+		.app = &app,
+		.dispatch = app_dispatch,
+		.finished = app_finished,
+	};
+	struct server *srv;
+	char err[512];
+	if (server_start(&so, &srv, err, sizeof err) != 0) {
+		fprintf(stderr, "madoguchi: %s\n", err);
+		app_close(&app);
+		config_release(&cfg);
+		free(cert);
+		free(key);
+		return 1;
+	}
+	const char *v6 = strchr(cfg.listen, ':') ? "[" : "";
+	printf("madoguchi: listening on %s://%s%s%s:%d\n", cert ? "https" : "http", v6, cfg.listen,
+	       *v6 ? "]" : "", server_port(srv));
+	fflush(stdout);
+
+	int sig = 0;
+	sigwait(&sigs, &sig);
+	log_info("received signal %d: finishing %d in-flight requests", sig, server_inflight(srv));
+	server_stop(srv, cfg.shutdown_grace);
+	app_close(&app);
+	config_release(&cfg);
+	free(cert);
+	free(key);
+	log_info("stopped");
+	return 0;
+}
+
+/* Adds a municipality by code, its names from the ABR municipality list. */
+static int add_tenant(struct app *app, const char *code, const char *abr_zip)
+{
+	if (!lgcode_valid(code)) {
+		fprintf(stderr,
+			"madoguchi: %s is not a valid 全国地方公共団体コード (6 digits with check "
+			"digit)\n",
+			code);
+		return 2;
+	}
+	struct lgcode_city city;
+	char err[256];
+	if (lgcode_lookup(abr_zip, code, &city, err, sizeof err) != 0) {
+		fprintf(stderr, "madoguchi: %s: %s\n", code, err);
+		return 2;
+	}
+	char name[3 * LGCODE_NAME_MAX];
+	snprintf(name, sizeof name, "%s%s%s", city.county, city.city, city.ward);
+	struct db_conn *c = db_acquire(app->db);
+	int rc = tenant_add(c, code, city.pref, name);
+	db_release(c);
+	if (rc == -EEXIST) {
+		printf("municipality %s %s is already hosted\n", code, name);
+		return 0;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "madoguchi: cannot add %s: %s\n", code, db_strerror(rc));
+		return 1;
+	}
+	printf("municipality %s %s%s added\n", code, city.pref, name);
+	return 0;
+}
+
+static int add_user(struct app *app, const char *lg, const char *login, const char *name,
+		    const char *kind, const char *roles_csv, const char *password, bool quiet_exist)
+{
+	const char *roles[16];
+	char buf[512];
+	int n = 0;
+	snprintf(buf, sizeof buf, "%s", roles_csv ? roles_csv : "");
+	char *save = NULL;
+	for (char *p = strtok_r(buf, ",", &save); p && n < 15; p = strtok_r(NULL, ",", &save))
+		roles[n++] = p;
+	roles[n] = NULL;
+	const char *field = NULL;
+	char msg[256];
+	struct db_conn *c = db_acquire(app->db);
+	int64_t id = 0;
+	int rc = account_create(c, lg, login, name ? name : login, kind, password, roles, &id,
+				&field, msg, sizeof msg);
+	db_release(c);
+	if (rc == -EEXIST && quiet_exist)
+		return 0;
+	if (rc != 0) {
+		fprintf(stderr, "madoguchi: cannot create %s: %s%s%s\n", login,
+			field ? field : db_strerror(rc), field ? ": " : "", field ? msg : "");
+		return rc == -EINVAL || rc == -EEXIST ? 2 : 1;
+	}
+	printf("account %s created (id %lld)\n", login, (long long)id);
+	return 0;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	bool demo = take_flag(&argc, argv, "--demo");
+	const char *abr = take_opt(&argc, argv, "--abr-city");
+	struct config cfg;
+	if (load_config(&cfg, argc, argv) != 0)
+		return 2;
+	struct app app;
+	if (open_app(&app, &cfg, BOOT_CREATE | BOOT_MIGRATE) != 0) {
+		config_release(&cfg);
+		return 1;
+	}
+	int rc = 0;
+	printf("data directory %s ready\n", cfg.data_dir);
+	if (demo) {
+		rc = add_tenant(&app, "302015", abr ? abr : DEFAULT_ABR_CITY);
+		if (!rc)
+			rc = add_user(&app, "302015", "resident", "和歌山 花子", "resident", "resident",
+				      "madoguchi-resident", true);
+		if (!rc)
+			rc = add_user(&app, "302015", "clerk", "市民課 窓口一郎", "staff",
+				      "shimin_clerk", "madoguchi-clerk", true);
+		if (!rc)
+			rc = add_user(&app, "302015", "admin", "情報政策課 管理者", "staff",
+				      "sysadmin", "madoguchi-admin", true);
+		if (!rc)
+			printf("\ndemo municipality: 和歌山市 (lg_code 302015)\n"
+			       "demo log-ins (ログインID / パスワード):\n"
+			       "  resident  resident / madoguchi-resident   (住民)\n"
+			       "  clerk     clerk / madoguchi-clerk         (市民課 職員)\n"
+			       "  admin     admin / madoguchi-admin         (システム管理者)\n");
+	}
+	app_close(&app);
+	config_release(&cfg);
+	return rc;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+	struct config cfg;
+	if (load_config(&cfg, argc, argv) != 0)
+		return 2;
+	struct app app;
+	int rc = open_app(&app, &cfg, BOOT_CREATE | BOOT_MIGRATE) == 0 ? 0 : 1;
+	if (!rc) {
+		printf("migrations applied\n");
+		app_close(&app);
+	}
+	config_release(&cfg);
+	return rc;
+}
+
+static int cmd_tenant(int argc, char **argv)
+{
+	const char *abr = take_opt(&argc, argv, "--abr-city");
+	if (argc < 4 || strcmp(argv[2], "add") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	const char *code = argv[3];
+	memmove(argv + 2, argv + 4, sizeof(char *) * (size_t)(argc - 3));
+	argc -= 2;
+	struct config cfg;
+	if (load_config(&cfg, argc, argv) != 0)
+		return 2;
+	struct app app;
+	if (open_app(&app, &cfg, BOOT_CREATE | BOOT_MIGRATE) != 0) {
+		config_release(&cfg);
+		return 1;
+	}
+	int rc = add_tenant(&app, code, abr ? abr : DEFAULT_ABR_CITY);
+	app_close(&app);
+	config_release(&cfg);
+	return rc;
+}
+
+static int cmd_user(int argc, char **argv)
+{
+	if (argc < 3 || strcmp(argv[2], "add") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(argc - 2));
+	argc--;
+	const char *lg = take_opt(&argc, argv, "--lg"), *login = take_opt(&argc, argv, "--login");
+	const char *name = take_opt(&argc, argv, "--name"), *kind = take_opt(&argc, argv, "--kind");
+	const char *roles = take_opt(&argc, argv, "--roles");
+	const char *password = take_opt(&argc, argv, "--password");
+	if (!lg || !login || !kind) {
+		fprintf(stderr, "madoguchi: user add needs --lg, --login and --kind\n");
+		return 2;
+	}
+	struct config cfg;
+	if (load_config(&cfg, argc, argv) != 0)
+		return 2;
+	struct app app;
+	if (open_app(&app, &cfg, BOOT_MIGRATE) != 0) {
+		config_release(&cfg);
+		return 1;
+	}
+	int rc = add_user(&app, lg, login, name, kind, roles, password, false);
+	app_close(&app);
+	config_release(&cfg);
+	return rc;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+	if (argc < 3 || strcmp(argv[2], "create") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(argc - 2));
+	argc--;
+	const char *lg = take_opt(&argc, argv, "--lg"), *login = take_opt(&argc, argv, "--login");
+	const char *label = take_opt(&argc, argv, "--label");
+	if (!lg || !login) {
+		fprintf(stderr, "madoguchi: token create needs --lg and --login\n");
+		return 2;
+	}
+	struct config cfg;
+	if (load_config(&cfg, argc, argv) != 0)
+		return 2;
+	struct app app;
+	if (open_app(&app, &cfg, BOOT_MIGRATE) != 0) {
+		config_release(&cfg);
+		return 1;
+	}
+	struct arena *a = arena_new();
+	struct db_conn *c = db_acquire(app.db);
+	struct account acc;
+	const char *token = NULL;
+	int rc = account_find(c, a, lg, login, &acc);
+	if (rc == 0)
+		rc = api_token_create(&app, c, a, lg, acc.id, label ? label : "cli", &token);
+	db_release(c);
+	if (rc == 0)
+		printf("%s\n", token);
+	else
+		fprintf(stderr, "madoguchi: no account %s in %s\n", login, lg);
+	arena_free(a);
+	app_close(&app);
+	config_release(&cfg);
+	return rc == 0 ? 0 : 1;
+}
+
+static int cmd_audit(int argc, char **argv)
+{
+	if (argc < 3 || strcmp(argv[2], "verify") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(argc - 2));
+	argc--;
+	struct config cfg;
+	if (load_config(&cfg, argc, argv) != 0)
+		return 2;
+	struct app app;
+	if (open_app(&app, &cfg, 0) != 0) {
+		config_release(&cfg);
+		return 1;
+	}
+	struct audit_verify_result vr;
+	struct db_conn *c = db_acquire(app.db);
+	int rc = audit_verify(c, app.keys->audit_pk, &vr);
+	db_release(c);
+	int status;
+	if (rc != 0 && vr.broken_seq == 0) {
+		fprintf(stderr, "madoguchi: cannot read the audit log: %s\n", audit_strerror(rc));
+		status = 1;
+	} else if (vr.broken_seq) {
+		printf("audit chain BROKEN at seq %lld: %s (%lld entries verified before it)\n",
+		       (long long)vr.broken_seq, vr.reason ? vr.reason : "?", (long long)vr.entries);
+		status = 1;
+	} else {
+		printf("audit chain OK: %lld entries, %lld checkpoints\n", (long long)vr.entries,
+		       (long long)vr.checkpoints);
+		status = 0;
+	}
+	app_close(&app);
+	config_release(&cfg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fprintf(stderr, "madoguchi: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(argc, argv);
+	if (!strcmp(cmd, "init"))
+		return cmd_init(argc, argv);
+	if (!strcmp(cmd, "migrate"))
+		return cmd_migrate(argc, argv);
+	if (!strcmp(cmd, "tenant"))
+		return cmd_tenant(argc, argv);
+	if (!strcmp(cmd, "user"))
+		return cmd_user(argc, argv);
+	if (!strcmp(cmd, "token"))
+		return cmd_token(argc, argv);
+	if (!strcmp(cmd, "audit"))
+		return cmd_audit(argc, argv);
+	fprintf(stderr, "madoguchi: unknown command '%s'\n\n", cmd);
+	usage(stderr);
+	return 2;
+}
