@@ -145,6 +145,70 @@ static void page_logout(struct req *r, struct res *s)
 	res_redirect(r, s, "/");
 }
 
+/* "2024年5月1日 10時20分" in Japan time from Unix milliseconds, arena-owned. */
+const char *jst_time(struct arena *a, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000) + 9 * 3600;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	return arena_printf(a, "%d年%d月%d日 %d時%02d分", tm.tm_year + 1900, tm.tm_mon + 1,
+			    tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+static json_t *my_sessions(struct req *r)
+{
+	json_t *arr = json_array();
+	struct db_stmt *st;
+	if (db_prepare(app_db(r),
+		       "SELECT id, created_ms, last_seen_ms, ip, method FROM sessions WHERE "
+		       "lg_code = ? AND account_id = ? ORDER BY last_seen_ms DESC LIMIT 20",
+		       &st) != 0)
+		return arr;
+	db_bind_text(st, 1, r->who.lg_code);
+	db_bind_int64(st, 2, r->who.account_id);
+	while (db_step(st) == DB_ROW) {
+		const char *m = db_col_text(st, 4);
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:s, s:s, s:b}", "created",
+				       jst_time(r->arena, db_col_int64(st, 1)), "last_seen",
+				       jst_time(r->arena, db_col_int64(st, 2)), "ip",
+				       db_col_text(st, 3) ? db_col_text(st, 3) : "", "method_label",
+				       m && !strcmp(m, "certificate") ? "電子証明書" : "パスワード",
+				       "current", db_col_int64(st, 0) == r->who.session_id));
+	}
+	db_done(st);
+	return arr;
+}
+
+static json_t *my_certificates(struct req *r)
+{
+	json_t *arr = json_array();
+	struct db_stmt *st;
+	if (db_prepare(app_db(r),
+		       "SELECT subject, not_after_ms FROM certificates WHERE lg_code = ? AND "
+		       "account_id = ? ORDER BY id",
+		       &st) != 0)
+		return arr;
+	db_bind_text(st, 1, r->who.lg_code);
+	db_bind_int64(st, 2, r->who.account_id);
+	while (db_step(st) == DB_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "subject", db_col_text(st, 0),
+						     "not_after",
+						     jst_time(r->arena, db_col_int64(st, 1))));
+	db_done(st);
+	return arr;
+}
+
+static json_t *role_labels(const char **roles)
+{
+	json_t *arr = json_array();
+	for (const char **p = roles; p && *p; p++) {
+		const struct role_def *rd = role_find(*p);
+		json_array_append_new(arr, json_pack("{s:s}", "label", rd ? rd->label : *p));
+	}
+	return arr;
+}
+
 static void page_me(struct req *r, struct res *s)
 {
 	struct account acc;
@@ -152,15 +216,16 @@ static void page_me(struct req *r, struct res *s)
 		res_problem(r, s, 404, "アカウントが見つかりません", NULL);
 		return;
 	}
-	json_t *roles = json_array();
-	for (const char **p = acc.roles; *p; p++) {
-		const struct role_def *rd = role_find(*p);
-		json_array_append_new(roles, json_string(rd ? rd->label : *p));
-	}
-	json_t *ctx = json_pack("{s:{s:s, s:s, s:s, s:o, s:b}}", "account", "display", acc.display,
-				"login", acc.login, "kind",
-				strcmp(acc.kind, "resident") == 0 ? "住民" : "職員", "roles", roles,
-				"totp_enabled", acc.totp_enabled);
+	bool resident = strcmp(acc.kind, "resident") == 0;
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "user",
+			    json_pack("{s:s, s:s, s:s, s:s}", "display", acc.display, "login",
+				      acc.login, "kind", acc.kind, "kind_label",
+				      resident ? "住民" : "職員"));
+	json_object_set_new(ctx, "roles", role_labels(acc.roles));
+	json_object_set_new(ctx, "totp", json_pack("{s:b}", "enabled", acc.totp_enabled));
+	json_object_set_new(ctx, "sessions", my_sessions(r));
+	json_object_set_new(ctx, "certificates", my_certificates(r));
 	page_render(r, s, 200, "account", "マイアカウント", "account", ctx);
 }
 
@@ -198,14 +263,9 @@ json_t *history_items(struct req *r, int64_t before, int limit, int64_t *next_be
 		json_object_set_new(e, "action_ja", json_string(action_ja(a ? a : "")));
 		const char *o = json_string_value(json_object_get(e, "outcome"));
 		json_object_set_new(e, "outcome_ja",
-				    json_string(o && !strcmp(o, "ok") ? "完了" : "拒否・失敗"));
+				    json_string(o && !strcmp(o, "ok") ? "完了" : "拒否されました"));
 		json_int_t ms = json_integer_value(json_object_get(e, "ts_ms"));
-		time_t t = (time_t)(ms / 1000) + 9 * 3600; /* shown in JST */
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		char when[64];
-		strftime(when, sizeof when, "%Y年%m月%d日 %H:%M", &tm);
-		json_object_set_new(e, "when", json_string(when));
+		json_object_set_new(e, "when", json_string(jst_time(r->arena, ms)));
 		*next_before = json_integer_value(json_object_get(e, "seq"));
 	}
 	if ((int)json_array_size(items) < limit)
@@ -229,21 +289,42 @@ static void page_history(struct req *r, struct res *s)
 		res_problem(r, s, 503, http_status_title_ja(503), NULL);
 		return;
 	}
-	json_t *ctx = json_object();
-	json_object_set_new(ctx, "items", items);
-	json_object_set_new(ctx, "empty", json_boolean(json_array_size(items) == 0));
+	/* the plain-language rows the template shows */
+	json_t *entries = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(items, i, e)
+	{
+		const char *o = json_string_value(json_object_get(e, "outcome"));
+		const char *why = json_string_value(json_object_get(e, "purpose"));
+		json_array_append_new(
+			entries,
+			json_pack("{s:O?, s:O?, s:O?, s:O?, s:s, s:O?, s:b}", "when",
+				  json_object_get(e, "when"), "who", json_object_get(e, "actor_name"),
+				  "org", json_object_get(e, "actor_org"), "what",
+				  json_object_get(e, "action_ja"), "why", why ? why : "",
+				  "outcome", json_object_get(e, "outcome_ja"), "outcome_ok",
+				  o && !strcmp(o, "ok")));
+	}
+	json_decref(items);
+	json_t *page = json_pack("{s:b}", "first", before == 0);
 	if (next)
-		json_object_set_new(ctx, "next_href",
-				    json_string(arena_printf(r->arena, "/me/history?before=%lld",
-							     (long long)next)));
+		json_object_set_new(page, "older", json_integer(next));
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "entries", entries);
+	json_object_set_new(ctx, "page", page);
 	page_render(r, s, 200, "history", "わたしの情報の利用履歴", "history", ctx);
 }
 
 static void page_staff(struct req *r, struct res *s)
 {
-	json_t *ctx = json_pack("{s:b, s:b, s:b}", "can_users", req_can(r, "users.admin"),
-				"can_jobs", req_can(r, "jobs.admin"), "can_accounts",
-				req_can(r, "accounts.read"));
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "can",
+			    json_pack("{s:b, s:b, s:b, s:b}", "accounts_read",
+				      req_can(r, "accounts.read"), "users_admin",
+				      req_can(r, "users.admin"), "jobs_admin",
+				      req_can(r, "jobs.admin"), "audit_verify",
+				      req_can(r, "audit.verify")));
 	page_render(r, s, 200, "staff_home", "職員メニュー", "staff", ctx);
 }
 
@@ -257,48 +338,59 @@ static json_t *role_choices(const char *const *have, const char *kind)
 		for (const char *const *p = have; p && *p; p++)
 			on |= strcmp(*p, rd->name) == 0;
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "name", rd->name,
-						     "label", rd->label, "kind", rd->kind, "checked",
-						     on));
+						     "label", rd->label, "kind_label",
+						     strcmp(rd->kind, "resident") ? "職員" : "住民",
+						     "checked", on));
 	}
 	return arr;
 }
 
 static void render_users(struct req *r, struct res *s, int status, json_t *errors,
-			 json_t *form, const char *notice)
+			 json_t *form, const char **form_roles_sel)
 {
-	json_t *users = account_list(app_db(r), r->arena, r->who.lg_code);
+	json_t *list = account_list(app_db(r), r->arena, r->who.lg_code);
+	json_t *users = json_array();
 	size_t i;
 	json_t *u;
-	json_array_foreach(users, i, u)
+	json_array_foreach(list, i, u)
 	{
-		json_t *roles = json_object_get(u, "roles");
 		const char *have[32];
-		size_t n = 0;
-		size_t j;
+		size_t n = 0, j;
 		json_t *rv;
-		json_array_foreach(roles, j, rv)
+		json_array_foreach(json_object_get(u, "roles"), j, rv)
 			if (n < 31)
 				have[n++] = json_string_value(rv);
 		have[n] = NULL;
-		json_object_set_new(u, "role_choices",
-				    role_choices(have, json_string_value(json_object_get(u, "kind"))));
+		const char *kind = json_string_value(json_object_get(u, "kind"));
 		json_t *labels = json_array();
 		for (size_t k = 0; k < n; k++) {
 			const struct role_def *rd = role_find(have[k]);
-			json_array_append_new(labels, json_string(rd ? rd->label : have[k]));
+			json_array_append_new(labels,
+					      json_pack("{s:s}", "label", rd ? rd->label : have[k]));
 		}
-		json_object_set_new(u, "role_labels", labels);
-		const char *kind = json_string_value(json_object_get(u, "kind"));
-		json_object_set_new(u, "kind_ja",
-				    json_string(kind && !strcmp(kind, "resident") ? "住民" : "職員"));
+		json_array_append_new(
+			users, json_pack("{s:O?, s:O?, s:O?, s:s, s:O?, s:o, s:o}", "id",
+					 json_object_get(u, "id"), "login", json_object_get(u, "login"),
+					 "display", json_object_get(u, "display"), "kind_label",
+					 kind && !strcmp(kind, "resident") ? "住民" : "職員", "disabled",
+					 json_object_get(u, "disabled"), "roles", labels, "role_choices",
+					 role_choices(have, kind)));
 	}
+	json_decref(list);
 	json_t *ctx = json_object();
+	json_object_set_new(ctx, "can_write", json_boolean(req_can(r, "users.admin")));
 	json_object_set_new(ctx, "users", users);
-	json_object_set_new(ctx, "all_roles", role_choices(NULL, NULL));
-	json_object_set_new(ctx, "errors", errors ? errors : json_object());
+	json_object_set_new(ctx, "roles_available", role_choices(form_roles_sel, NULL));
+	if (errors && json_object_size(errors))
+		json_object_set_new(ctx, "errors", errors);
+	else
+		json_decref(errors);
 	json_object_set_new(ctx, "form", form ? form : json_object());
-	if (notice)
-		json_object_set_new(ctx, "notice", json_string(notice));
+	const char *q = req_query(r, "created") ? "利用者を登録しました。"
+			: req_query(r, "updated") ? "役割を変更しました。"
+						  : NULL;
+	if (q && status == 200)
+		json_object_set_new(ctx, "notice", json_string(q));
 	page_render(r, s, status, "admin_users", "利用者と役割の管理", "users", ctx);
 }
 
@@ -324,13 +416,15 @@ static void page_users_create(struct req *r, struct res *s)
 	int rc = account_create(app_db(r), r->who.lg_code, login, display, kind, password, roles,
 				&id, &field, msg, sizeof msg);
 	if (rc != 0) {
-		json_t *form = json_pack("{s:s, s:s, s:s}", "login", login ? login : "", "display",
-					 display ? display : "", "kind", kind ? kind : "");
+		json_t *form = json_pack("{s:s, s:s, s:b, s:b}", "login", login ? login : "",
+					 "display", display ? display : "", "kind_resident",
+					 kind && !strcmp(kind, "resident"), "kind_staff",
+					 kind && !strcmp(kind, "staff"));
 		json_t *errors = json_object();
 		json_object_set_new(errors, field ? field : "login",
 				    json_string(*msg ? msg : "登録できませんでした。"));
 		render_users(r, s, rc == -EINVAL || rc == -EEXIST ? 400 : 503, errors, form,
-			     NULL);
+			     roles);
 		return;
 	}
 	char subj[32];
@@ -365,8 +459,9 @@ static void page_users_roles(struct req *r, struct res *s)
 		return;
 	}
 	if (rc != 0) {
-		render_users(r, s, 400, json_pack("{s:s}", "roles", *msg ? msg : "変更できませんでした。"),
-			     NULL, NULL);
+		render_users(r, s, 400,
+			     json_pack("{s:s}", "roles", *msg ? msg : "変更できませんでした。"), NULL,
+			     NULL);
 		return;
 	}
 	char subj[32];
@@ -380,9 +475,8 @@ static void page_jobs(struct req *r, struct res *s)
 	json_t *counts = NULL, *dead = NULL;
 	jobs_counts(app_db(r), r->who.lg_code, &counts);
 	jobs_list(app_db(r), r->who.lg_code, "dead", 100, &dead);
-	json_t *ctx = json_object();
 	json_t *rows = json_array();
-	static const char *const states[][2] = {{"queued", "待機中"},
+	static const char *const states[][2] = {{"queued", "待ち"},
 						{"running", "実行中"},
 						{"failed", "再試行待ち"},
 						{"done", "完了"},
@@ -390,14 +484,28 @@ static void page_jobs(struct req *r, struct res *s)
 	for (size_t i = 0; i < 5; i++) {
 		json_t *v = counts ? json_object_get(counts, states[i][0]) : NULL;
 		json_array_append_new(rows, json_pack("{s:s, s:s, s:I}", "state", states[i][0],
-						      "label", states[i][1],
+						      "label", states[i][1], "count",
 						      (json_int_t)(v ? json_integer_value(v) : 0)));
 	}
 	json_decref(counts);
+	json_t *dl = json_array();
+	size_t i;
+	json_t *j;
+	json_array_foreach(dead, i, j)
+	{
+		json_int_t ms = json_integer_value(json_object_get(j, "updated_at_ms"));
+		json_array_append_new(dl, json_pack("{s:O?, s:O?, s:O?, s:O?, s:s}", "id",
+						    json_object_get(j, "id"), "kind",
+						    json_object_get(j, "kind"), "attempts",
+						    json_object_get(j, "attempts"), "last_error",
+						    json_object_get(j, "last_error"), "failed_at",
+						    jst_time(r->arena, ms)));
+	}
+	json_decref(dead);
+	json_t *ctx = json_object();
 	json_object_set_new(ctx, "counts", rows);
-	json_object_set_new(ctx, "dead", dead ? dead : json_array());
-	json_object_set_new(ctx, "no_dead", json_boolean(!dead || json_array_size(dead) == 0));
-	page_render(r, s, 200, "admin_jobs", "処理待ちの仕事", "jobs", ctx);
+	json_object_set_new(ctx, "dead", dl);
+	page_render(r, s, 200, "admin_jobs", "バックグラウンド処理の状況", "jobs", ctx);
 }
 
 static void page_jobs_retry(struct req *r, struct res *s)

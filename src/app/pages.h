@@ -14,4 +14,7 @@ extern const struct route cert_routes[];
  * *next_before is the seq for the next page or 0. NULL on DB failure. */
 json_t *history_items(struct req *r, int64_t before, int limit, int64_t *next_before);
 
+/* "2024年5月1日 10時20分" (Japan time) from Unix milliseconds, arena-owned. */
+const char *jst_time(struct arena *a, int64_t ms);
+
 #endif

@@ -1,6 +1,7 @@
 /* Page rendering with the shared layout keys (see render.h). */
 #include "app/render.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "app/dispatch.h"
@@ -79,12 +80,15 @@ void page_render(struct req *r, struct res *s, int status, const char *tmpl, con
 
 void page_error(struct req *r, struct res *s, int status, const char *title, const char *detail)
 {
-	json_t *ctx = json_pack("{s:i, s:s}", "status", status, "message", title);
+	char key[8];
+	int known[] = {400, 403, 404, 405, 413, 429, 500, 503};
+	int pick = status >= 500 ? 500 : 400;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (known[i] == status)
+			pick = status;
+	snprintf(key, sizeof key, "%d", pick);
+	json_t *ctx = json_pack("{s:i, s:{s:b}}", "status", status, "is", key, 1);
 	if (detail)
 		json_object_set_new(ctx, "detail", json_string(detail));
-	json_object_set_new(ctx, "is_404", json_boolean(status == 404));
-	json_object_set_new(ctx, "is_403", json_boolean(status == 403));
-	json_object_set_new(ctx, "is_413", json_boolean(status == 413));
-	json_object_set_new(ctx, "is_5xx", json_boolean(status >= 500));
 	page_render(r, s, status, "error", title, NULL, ctx);
 }

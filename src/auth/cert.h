@@ -96,9 +96,9 @@ int cert_info_get(X509 *x, struct cert_info *info);
  * certificate usable for signatures, the chain to a trust anchor of st
  * (OpenSSL security level 2: no SHA-1 or weak CA keys), validity periods, and
  * the CRL when st has one. Returns 0 or a CERT_E* code; err receives an
- * English detail for logs (may be NULL). Whenever the certificate could be
- * parsed, *info (may be NULL) describes it, even when verification failed,
- * so the rejection can be logged by fingerprint. */
+ * English detail for logs (may be NULL). *info (may be NULL) is zeroed first
+ * and, once the certificate has been read, describes it even when a later
+ * check fails, so a rejection can be logged by fingerprint. */
 int cert_verify(const struct cert_store *st, const char *leaf, size_t len, time_t now,
 		struct cert_info *info, char *err, size_t errsz);
 

@@ -31,7 +31,8 @@ struct csv {
 	char *win;        /* owned, NULL for memory input */
 	const char *in;   /* win, or the caller's memory */
 	size_t inpos, inlen;
-	size_t total;     /* bytes taken from fn so far */
+	size_t consumed;  /* bytes parsed so far, for max_bytes (counted here, not at
+			     read time, so memory and streams fail at the same byte) */
 
 	/* current record: fields separated by NULs */
 	char *rec;
@@ -71,7 +72,6 @@ struct csv *csv_new_mem(const char *p, size_t n, const struct csv_opts *opts)
 	c->in = p;
 	c->inlen = n;
 	c->eof = true;
-	c->total = n;
 	return c;
 }
 
@@ -142,9 +142,6 @@ static int fill(struct csv *c)
 	}
 	if ((size_t)r > CSV_WINDOW)
 		return fail(c, CSV_EIO, "read callback overran its buffer");
-	c->total += (size_t)r;
-	if (c->o.max_bytes && c->total > c->o.max_bytes)
-		return fail(c, CSV_ETOOBIG, "input larger than %zu bytes", c->o.max_bytes);
 	c->in = c->win;
 	c->inpos = 0;
 	c->inlen = (size_t)r;
@@ -163,14 +160,11 @@ static void skip_bom(struct csv *c)
 		if (r == 0)
 			c->eof = true;
 		c->inlen += (size_t)r;
-		c->total += (size_t)r;
 	}
-	if (c->o.max_bytes && c->total > c->o.max_bytes) {
-		fail(c, CSV_ETOOBIG, "input larger than %zu bytes", c->o.max_bytes);
-		return;
-	}
-	if (c->inlen - c->inpos >= 3 && memcmp(c->in + c->inpos, "\xEF\xBB\xBF", 3) == 0)
+	if (c->inlen - c->inpos >= 3 && memcmp(c->in + c->inpos, "\xEF\xBB\xBF", 3) == 0) {
 		c->inpos += 3;
+		c->consumed = 3;
+	}
 }
 
 static int rec_put(struct csv *c, char ch)
@@ -259,13 +253,15 @@ int csv_next(struct csv *c)
 		if (rc == 0)
 			break;
 		char ch = c->in[c->inpos++];
-		if (++raw > c->o.max_record)
-			return fail(c, CSV_ETOOBIG, "record longer than %zu bytes", c->o.max_record);
 		/* an error on a LF is reported on the line the LF ends */
 		if (c->nl_pending) {
 			c->line++;
 			c->nl_pending = false;
 		}
+		if (++raw > c->o.max_record)
+			return fail(c, CSV_ETOOBIG, "record longer than %zu bytes", c->o.max_record);
+		if (c->o.max_bytes && ++c->consumed > c->o.max_bytes)
+			return fail(c, CSV_ETOOBIG, "input larger than %zu bytes", c->o.max_bytes);
 		if (ch == '\0')
 			return fail(c, CSV_ENUL, "NUL byte");
 		if (ch == '\n')

@@ -343,7 +343,9 @@ int router_match(const struct router *rt, enum http_method m, const char *path, 
 		 unsigned *allowed)
 {
 	struct mstate st;
-	st.m = (unsigned)m;
+	/* exactly one known method bit; anything else is taken by no route */
+	unsigned mb = (unsigned)m;
+	st.m = (mb && !(mb & (mb - 1)) && !(mb & ~(unsigned)ROUTER_KNOWN_METHODS)) ? mb : 0;
 	st.allowed = 0;
 	st.found = NULL;
 	st.nvals = 0;

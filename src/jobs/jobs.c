@@ -63,13 +63,13 @@ static const char SQL_INSERT[] =
  * twice. SQLite serialises writers, so the statement is atomic there; on
  * PostgreSQL, FOR UPDATE SKIP LOCKED makes concurrent claimers pass over each
  * other's rows instead of queueing behind them. */
-#define CLAIM_HEAD                                                                                \
+#define CLAIM_HEAD                                                                                 \
 	"UPDATE jobs SET state = 'running', locked_by = ?, locked_at_ms = ?,"                      \
 	" attempts = attempts + 1, updated_at_ms = ?"                                              \
-	" WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','failed') AND run_at_ms <= ?" \
+	" WHERE id = (SELECT id FROM jobs WHERE state IN ('queued','failed') AND run_at_ms <= ?"   \
 	" ORDER BY run_at_ms, id LIMIT 1"
-#define CLAIM_TAIL                                  \
-	") AND state IN ('queued','failed')"       \
+#define CLAIM_TAIL                                                                                 \
+	") AND state IN ('queued','failed')"                                                       \
 	" RETURNING id, lg_code, kind, payload, attempts, max_attempts"
 static const char SQL_CLAIM_SQLITE[] = CLAIM_HEAD CLAIM_TAIL;
 static const char SQL_CLAIM_PG[] = CLAIM_HEAD " FOR UPDATE SKIP LOCKED" CLAIM_TAIL;
@@ -92,8 +92,8 @@ static const char SQL_PURGE[] =
 static const char SQL_COUNTS_ALL[] = "SELECT state, COUNT(*) FROM jobs GROUP BY state";
 static const char SQL_COUNTS_LG[] =
 	"SELECT state, COUNT(*) FROM jobs WHERE lg_code = ? GROUP BY state";
-#define LIST_COLS                                                                      \
-	"SELECT id, lg_code, kind, state, attempts, max_attempts, run_at_ms, locked_by," \
+#define LIST_COLS                                                                                  \
+	"SELECT id, lg_code, kind, state, attempts, max_attempts, run_at_ms, locked_by,"           \
 	" last_error, created_at_ms, updated_at_ms FROM jobs WHERE lg_code = ?"
 static const char SQL_LIST[] = LIST_COLS " ORDER BY id DESC LIMIT ?";
 static const char SQL_LIST_STATE[] = LIST_COLS " AND state = ? ORDER BY id DESC LIMIT ?";
@@ -851,8 +851,8 @@ static void finish(struct worker *w, struct claimed *cj, enum outcome res, const
 		rc = db_prepare(c, res == OUT_DONE ? SQL_DONE : SQL_FAIL, &st);
 		if (rc == 0) {
 			if (res != OUT_DONE) {
-				int64_t delay = jobs_backoff_delay(cj->attempts, j->base_ms, j->cap_ms,
-								   rng_next(&w->rng));
+				int64_t delay = jobs_backoff_delay(cj->attempts, j->base_ms,
+								   j->cap_ms, rng_next(&w->rng));
 				db_bind_text(st, idx++, res == OUT_DEAD ? "dead" : "failed");
 				db_bind_text(st, idx++, clean);
 				db_bind_int64(st, idx++, res == OUT_DEAD ? now : now + delay);
@@ -868,8 +868,8 @@ static void finish(struct worker *w, struct claimed *cj, enum outcome res, const
 			}
 		}
 		if (rc < 0)
-			log_warn("jobs: recording the outcome of job %" PRId64 " failed: %s", cj->id,
-				 db_errmsg(c));
+			log_warn("jobs: recording the outcome of job %" PRId64 " failed: %s",
+				 cj->id, db_errmsg(c));
 		if (st)
 			db_done(st);
 		db_release(c);
@@ -1097,6 +1097,12 @@ void jobs_stop(struct jobs *j)
 {
 	if (!j || !j->started)
 		return;
+	for (int i = 0; i < j->nworkers; i++) {
+		if (j->workers[i].started && pthread_equal(j->workers[i].thread, pthread_self())) {
+			log_error("jobs: jobs_stop called from a job handler; ignored");
+			return;
+		}
+	}
 	pthread_mutex_lock(&j->mu);
 	j->stopping = true;
 	atomic_store(&j->stop_flag, true);

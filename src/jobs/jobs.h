@@ -35,8 +35,8 @@ extern const size_t jobs_nmigrations;
 
 /* Limits. Enqueue refuses payloads whose compact JSON is larger. */
 #define JOBS_PAYLOAD_MAX (1024 * 1024)
-#define JOBS_KIND_MAX 64       /* kind: 1..64 of [a-z0-9_.-] */
-#define JOBS_ERROR_MAX 1000    /* last_error is cut to this many bytes (valid UTF-8) */
+#define JOBS_KIND_MAX 64    /* kind: 1..64 of [a-z0-9_.-] */
+#define JOBS_ERROR_MAX 1000 /* last_error is cut to this many bytes (valid UTF-8) */
 #define JOBS_DEFAULT_ATTEMPTS 5
 #define JOBS_MAX_ATTEMPTS 100
 #define JOBS_MAX_WORKERS 64
@@ -52,8 +52,8 @@ struct jobs_ctx {
 	int64_t id;
 	const char *lg_code; /* the tenant the job belongs to: stay inside it */
 	const char *kind;
-	json_t *payload;     /* never NULL: JSON null when the job has none */
-	int attempt;         /* 1 on the first run */
+	json_t *payload; /* never NULL: JSON null when the job has none */
+	int attempt;     /* 1 on the first run */
 	int max_attempts;
 	/* A connection for the handler, outside any transaction. The handler
 	 * manages its own transactions; one left open is rolled back. The

@@ -311,10 +311,11 @@ struct parser {
 
 static unsigned line_at(struct parser *p, size_t off)
 {
-	if (off < p->lpos) {
-		p->lpos = 0;
-		p->lline = 1;
-	}
+	/* Queries move mostly forward, with short steps back (a text's start
+	 * after its closing tag's line), so walk from the cached position. */
+	for (; p->lpos > off; p->lpos--)
+		if (p->src[p->lpos - 1] == '\n')
+			p->lline--;
 	for (; p->lpos < off; p->lpos++)
 		if (p->src[p->lpos] == '\n')
 			p->lline++;

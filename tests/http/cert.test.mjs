@@ -5,9 +5,9 @@
 //
 // The CA and certificates are made at test time by build/mkcerts (from
 // tests/support/mkcerts.c, OpenSSL): `mkcerts DIR` writes ca.pem, crl.pem and
-// for each of leaf-rsa, leaf-ec, expired, revoked, untrusted a NAME.pem
-// certificate and NAME.key private key (untrusted is issued by another CA,
-// revoked is listed in crl.pem).
+// for each of leaf-rsa, leaf-ec, expired, revoked, other-ca, other-leaf a
+// NAME.pem certificate and NAME.key private key (other-leaf is issued by
+// other-ca, which the server does not trust; revoked is listed in crl.pem).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { assertProblem, assertSecurityHeaders } from './lib/client.mjs';
 const MKCERTS = process.env.MADO_MKCERTS ||
 	[path.join(path.dirname(MADO_BIN), 'mkcerts'), path.join(ROOT, 'build/mkcerts')].find((p) => existsSync(p)) ||
 	path.join(ROOT, 'build/mkcerts');
-const NAMES = ['leaf-rsa', 'leaf-ec', 'expired', 'revoked', 'untrusted'];
+const NAMES = ['leaf-rsa', 'leaf-ec', 'expired', 'revoked', 'other-leaf'];
 
 let certDir;
 const pem = (name) => readFileSync(path.join(certDir, `${name}.pem`), 'utf8');
@@ -87,7 +87,7 @@ describe('certificate log-in', () => {
 		assertProblem(await ctx.client().post('/api/v1/me/certificates', { json: { certificate: pem('leaf-rsa') } }), 401);
 		const c = ctx.client();
 		await c.mustLogin(A.lg, A.resident);
-		for (const bad of ['expired', 'untrusted']) {
+		for (const bad of ['expired', 'other-leaf']) {
 			const r = await c.post('/api/v1/me/certificates', { json: { certificate: pem(bad) } });
 			assert.ok(r.status === 400 || r.status === 422 || r.status === 403, `registering ${bad}: ${r}`);
 			assertProblem(r, r.status);
@@ -159,7 +159,7 @@ describe('certificate log-in', () => {
 		await owner.mustLogin(A.lg, A.resident);
 		// Revocation must be checked at log-in even if registration let it through.
 		await owner.post('/api/v1/me/certificates', { json: { certificate: pem('revoked') } });
-		for (const name of ['expired', 'revoked', 'untrusted']) {
+		for (const name of ['expired', 'revoked', 'other-leaf']) {
 			const r = await certLogin(ctx.client(), name);
 			assertProblem(r, 401);
 		}

@@ -36,7 +36,7 @@ static struct fixture {
 	time_t now;
 	struct cred ca, other_ca, inter;
 	struct cred rsa, ec, expired, notyet, revoked, other, selfsigned, rsa1024, p384, ed25519,
-		inter_leaf, keyenc, sha1;
+		inter_leaf, keyenc, sha1, ca_no_ku, certsign;
 	struct cert_store *plain, *crl, *stale;
 	char path_ca[128], path_crl[128], path_stale[128], path_other_crl[128], path_empty[128],
 		path_leaf[128];
@@ -81,8 +81,8 @@ static int setup(void **state)
 	if (!mkdtemp(fx.dir))
 		return -1;
 
-	struct certgen_opts ca = { "madoguchi テスト認証局", now - DAY, now + 3650L * DAY, 1, true,
-				   NULL, NULL };
+	struct certgen_opts ca = { "madoguchi テスト認証局", now - 1000L * DAY, now + 3650L * DAY,
+				   1, true, NULL, NULL };
 	struct certgen_opts leaf = { "和歌山 太郎", now - DAY, now + 365L * DAY, 0x1001, false,
 				     NULL, NULL };
 	if (make(&fx.ca, certgen_key_rsa(2048), &ca, NULL))
@@ -93,6 +93,11 @@ static int setup(void **state)
 	ca.cn = "中間認証局";
 	ca.serial = 2;
 	if (make(&fx.inter, certgen_key_ec("P-256"), &ca, &fx.ca))
+		goto out;
+	ca.cn = "keyUsage のない CA";
+	ca.serial = 3;
+	ca.key_usage = "";
+	if (make(&fx.ca_no_ku, certgen_key_ec("P-256"), &ca, &fx.ca))
 		goto out;
 
 	if (make(&fx.rsa, certgen_key_rsa(2048), &leaf, &fx.ca))
@@ -132,6 +137,11 @@ static int setup(void **state)
 	leaf.serial = 0x1009;
 	leaf.key_usage = "critical,keyEncipherment";
 	if (make(&fx.keyenc, certgen_key_rsa(2048), &leaf, &fx.ca))
+		goto out;
+	leaf.cn = "署名と証明書発行";
+	leaf.serial = 0x100d;
+	leaf.key_usage = "critical,digitalSignature,keyCertSign";
+	if (make(&fx.certsign, certgen_key_ec("P-256"), &leaf, &fx.ca))
 		goto out;
 	leaf.key_usage = NULL;
 	leaf.cn = "SHA-1 署名";
@@ -193,7 +203,7 @@ static int teardown(void **state)
 	struct cred *all[] = { &fx.ca,	    &fx.other_ca,   &fx.inter,	 &fx.rsa,	 &fx.ec,
 			       &fx.expired, &fx.notyet,	    &fx.revoked, &fx.other,	 &fx.selfsigned,
 			       &fx.rsa1024, &fx.p384,	    &fx.ed25519, &fx.inter_leaf, &fx.keyenc,
-			       &fx.sha1 };
+			       &fx.sha1,    &fx.ca_no_ku,   &fx.certsign };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		cred_free(all[i]);
 	cert_store_free(fx.plain);
@@ -326,6 +336,11 @@ static void test_expired(void **state)
 	/* The time that counts is the one passed in. */
 	assert_int_equal(verify(fx.plain, &fx.rsa, fx.now + 366L * DAY, NULL), CERT_EEXPIRED);
 	assert_int_equal(verify(fx.plain, &fx.expired, fx.now - 100L * DAY, NULL), 0);
+	/* An expired (or not yet valid) CA is the deployment's problem and
+	 * reads as "untrusted", not as the resident's expired certificate. */
+	assert_int_equal(verify(fx.plain, &fx.rsa, fx.now + 3651L * DAY, NULL), CERT_EUNTRUSTED);
+	assert_int_equal(verify(fx.plain, &fx.expired, fx.now - 1001L * DAY, NULL),
+			 CERT_EUNTRUSTED);
 }
 
 static void test_not_yet_valid(void **state)
@@ -389,6 +404,10 @@ static void test_usage(void **state)
 	assert_int_equal(verify(fx.plain, &fx.ca, fx.now, NULL), CERT_EUSAGE);
 	assert_int_equal(verify(fx.plain, &fx.inter, fx.now, NULL), CERT_EUSAGE);
 	assert_int_equal(verify(fx.plain, &fx.keyenc, fx.now, NULL), CERT_EUSAGE);
+	/* basicConstraints cA alone (no keyUsage) is enough to refuse… */
+	assert_int_equal(verify(fx.plain, &fx.ca_no_ku, fx.now, NULL), CERT_EUSAGE);
+	/* …and so is keyCertSign alone (cA false). */
+	assert_int_equal(verify(fx.plain, &fx.certsign, fx.now, NULL), CERT_EUSAGE);
 }
 
 static void test_weak_issuer_signature(void **state)
@@ -580,6 +599,36 @@ static void test_store_load(void **state)
 	st = cert_store_load(fx.path_ca, fx.path_ca, err, sizeof err);
 	assert_null(st);
 	assert_null(cert_store_load(NULL, NULL, NULL, 0));
+
+	/* DER files (as CAs publish them) load too. */
+	char der_ca[128], der_crl[128];
+	size_t dlen;
+	unsigned char *der = certgen_cert_der(fx.ca.cert, &dlen);
+	X509_CRL *dc = certgen_crl(fx.ca.cert, fx.ca.key, &fx.revoked.cert, 1, fx.now - 60,
+				   fx.now + DAY);
+	assert_non_null(der);
+	assert_non_null(dc);
+	unsigned char *crl_der = NULL;
+	int crl_len = i2d_X509_CRL(dc, &crl_der);
+	assert_true(crl_len > 0);
+	assert_int_equal(path_in(der_ca, sizeof der_ca, "ca.der"), 0);
+	assert_int_equal(path_in(der_crl, sizeof der_crl, "crl.der"), 0);
+	assert_int_equal(certgen_write_file(der_ca, der, dlen, 0644), 0);
+	assert_int_equal(certgen_write_file(der_crl, crl_der, (size_t)crl_len, 0644), 0);
+	st = cert_store_load(der_ca, der_crl, err, sizeof err);
+	assert_non_null(st);
+	assert_int_equal(verify(st, &fx.ec, fx.now, NULL), 0);
+	assert_int_equal(verify(st, &fx.revoked, fx.now, NULL), CERT_EREVOKED);
+	cert_store_free(st);
+	/* A truncated DER CRL is refused. */
+	assert_int_equal(certgen_write_file(der_crl, crl_der, (size_t)crl_len - 1, 0644), 0);
+	assert_null(cert_store_load(der_ca, der_crl, err, sizeof err));
+	assert_non_null(strstr(err, "CRL file"));
+	unlink(der_ca);
+	unlink(der_crl);
+	OPENSSL_free(crl_der);
+	X509_CRL_free(dc);
+	free(der);
 
 	/* Several anchors in one file, from memory, each with its CRL. */
 	size_t l1, l2;

@@ -186,8 +186,12 @@ static void test_methods_and_allow(void **state)
 	/* HEAD is served by the GET route */
 	assert_int_equal(match(f, HTTP_HEAD, "/users/3", &allowed), ROUTER_FOUND);
 	assert_ptr_equal(f->req.route, &get);
-	/* an unknown method value is a 405, not a crash */
+	/* an unknown method value, or several bits at once, is taken by no route */
 	assert_int_equal(match(f, (enum http_method)0, "/users/3", &allowed), ROUTER_BAD_METHOD);
+	assert_int_equal(match(f, (enum http_method)(HTTP_GET | HTTP_POST), "/users/3", &allowed),
+			 ROUTER_BAD_METHOD);
+	assert_int_equal(match(f, (enum http_method)(1 << 12), "/users/3", &allowed),
+			 ROUTER_BAD_METHOD);
 }
 
 /* A method refused by the literal route falls through to the :param route

@@ -21,9 +21,9 @@
 #include "db/db.h"
 #include "jobs/jobs.h"
 
-#define LG "302015"    /* 和歌山市 */
-#define LG_B "131016"  /* 千代田区 */
-#define WAIT_MS 60000  /* generous: ASan builds on a busy machine are slow */
+#define LG "302015"   /* 和歌山市 */
+#define LG_B "131016" /* 千代田区 */
+#define WAIT_MS 60000 /* generous: ASan builds on a busy machine are slow */
 
 struct backend {
 	const char *name;
@@ -109,7 +109,8 @@ static int setup(void **state)
 	if (db_migrate(f->c, "jobs", jobs_migrations, jobs_nmigrations, err, sizeof err) < 0)
 		fail_msg("migrate: %s", err);
 	/* A second run finds nothing to do. */
-	assert_int_equal(db_migrate(f->c, "jobs", jobs_migrations, jobs_nmigrations, err, sizeof err), 0);
+	assert_int_equal(
+		db_migrate(f->c, "jobs", jobs_migrations, jobs_nmigrations, err, sizeof err), 0);
 	*state = f;
 	return 0;
 }
@@ -155,8 +156,9 @@ static void wait_count(struct fx *f, const char *state, int64_t n)
 	int64_t end = mono_ms() + WAIT_MS;
 	while (count(f, NULL, state) != n) {
 		if (mono_ms() > end)
-			fail_msg("timed out waiting for %" PRId64 " job(s) in state %s (have %" PRId64 ")", n,
-				 state, count(f, NULL, state));
+			fail_msg("timed out waiting for %" PRId64
+				 " job(s) in state %s (have %" PRId64 ")",
+				 n, state, count(f, NULL, state));
 		sleep_ms(5);
 	}
 }
@@ -167,8 +169,7 @@ static json_t *job_row(struct fx *f, const char *lg, int64_t id)
 	json_t *arr = NULL, *found = NULL, *o;
 	size_t i;
 	assert_int_equal(jobs_list(f->c, lg, NULL, 1000, &arr), 0);
-	json_array_foreach(arr, i, o)
-	{
+	json_array_foreach (arr, i, o) {
 		if (json_integer_value(json_object_get(o, "id")) == id) {
 			found = json_incref(o);
 			break;
@@ -198,11 +199,12 @@ static int64_t insert_raw(struct fx *f, const char *kind, const char *payload, c
 	struct db_stmt *st = NULL;
 	int64_t now = now_ms();
 	assert_int_equal(
-		db_prepare(f->c,
-			   "INSERT INTO jobs (lg_code, kind, payload, state, attempts, max_attempts,"
-			   " run_at_ms, locked_by, locked_at_ms, created_at_ms, updated_at_ms)"
-			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-			   &st),
+		db_prepare(
+			f->c,
+			"INSERT INTO jobs (lg_code, kind, payload, state, attempts, max_attempts,"
+			" run_at_ms, locked_by, locked_at_ms, created_at_ms, updated_at_ms)"
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+			&st),
 		0);
 	db_bind_text(st, 1, LG);
 	db_bind_text(st, 2, kind);
@@ -239,11 +241,11 @@ static int64_t enqueue(struct fx *f, const char *lg, const char *kind, json_t *p
 
 struct tstate {
 	atomic_int calls;
-	int fail_until;     /* fail while attempt < fail_until */
+	int fail_until; /* fail while attempt < fail_until */
 	atomic_bool always_fail;
-	int fail_rc;        /* returned on failure (default -1) */
-	const char *msg;    /* written to ctx->err on failure */
-	int sleep_ms;       /* before returning */
+	int fail_rc;     /* returned on failure (default -1) */
+	const char *msg; /* written to ctx->err on failure */
+	int sleep_ms;    /* before returning */
 	atomic_bool started, finished;
 	int64_t attempt_at[8];
 	int last_attempt;
@@ -306,7 +308,8 @@ static void test_backoff_delay(void **state)
 		assert_true(d >= cap - cap / 4 && d <= cap);
 	}
 	/* Jitter actually varies. */
-	assert_int_not_equal(jobs_backoff_delay(5, 1000, cap, 1), jobs_backoff_delay(5, 1000, cap, 2));
+	assert_int_not_equal(jobs_backoff_delay(5, 1000, cap, 1),
+			     jobs_backoff_delay(5, 1000, cap, 2));
 	/* No overflow with absurd settings. */
 	int64_t big = jobs_backoff_delay(1000000, INT64_MAX / 2, INT64_MAX, UINT64_MAX);
 	assert_true(big > 0 && big <= INT64_MAX);
@@ -322,7 +325,8 @@ static void test_enqueue_validation(void **state)
 	assert_int_equal(jobs_enqueue(f->c, "30201", "test.job", p, 0, 0, &id), -EINVAL);
 	assert_int_equal(jobs_enqueue(f->c, "3020155", "test.job", p, 0, 0, &id), -EINVAL);
 	assert_int_equal(jobs_enqueue(f->c, "30201a", "test.job", p, 0, 0, &id), -EINVAL);
-	assert_int_equal(jobs_enqueue(f->c, "302016", "test.job", p, 0, 0, &id), -EINVAL); /* check digit */
+	assert_int_equal(jobs_enqueue(f->c, "302016", "test.job", p, 0, 0, &id),
+			 -EINVAL); /* check digit */
 	assert_int_equal(jobs_enqueue(f->c, NULL, "test.job", p, 0, 0, &id), -EINVAL);
 	assert_int_equal(jobs_enqueue(f->c, LG, "", p, 0, 0, &id), -EINVAL);
 	assert_int_equal(jobs_enqueue(f->c, LG, "Test", p, 0, 0, &id), -EINVAL);
@@ -565,14 +569,16 @@ static void test_tenant_filter(void **state)
 	size_t i;
 	assert_int_equal(jobs_list(f->c, LG, NULL, 100, &arr), 0);
 	assert_int_equal(json_array_size(arr), 3);
-	json_array_foreach(arr, i, o) assert_string_equal(row_str(o, "lg_code"), LG);
+	json_array_foreach (arr, i, o)
+		assert_string_equal(row_str(o, "lg_code"), LG);
 	/* Newest first. */
 	assert_int_equal(row_int(json_array_get(arr, 0), "id"), ids[2]);
 	json_decref(arr);
 
 	assert_int_equal(jobs_list(f->c, LG_B, NULL, 100, &arr), 0);
 	assert_int_equal(json_array_size(arr), 2);
-	json_array_foreach(arr, i, o) assert_string_equal(row_str(o, "lg_code"), LG_B);
+	json_array_foreach (arr, i, o)
+		assert_string_equal(row_str(o, "lg_code"), LG_B);
 	json_decref(arr);
 
 	assert_int_equal(jobs_list(f->c, LG, NULL, 2, &arr), 0);
@@ -847,35 +853,18 @@ static void test_purge(void **state)
 	assert_int_equal(count(f, NULL, "dead"), 1);
 }
 
-#define JOB_TESTS(be)                                                                          \
-	cmocka_unit_test_prestate_setup_teardown(test_enqueue_validation, setup, teardown, be),   \
-	cmocka_unit_test_prestate_setup_teardown(test_enqueue_follows_transaction, setup,        \
-						 teardown, be),                                   \
-	cmocka_unit_test_prestate_setup_teardown(test_delay_postpones, setup, teardown, be),     \
-	cmocka_unit_test_prestate_setup_teardown(test_success_runs_once, setup, teardown, be),   \
-	cmocka_unit_test_prestate_setup_teardown(test_fail_twice_then_succeed, setup, teardown,  \
-						 be),                                             \
-	cmocka_unit_test_prestate_setup_teardown(test_always_failing_goes_dead, setup, teardown, \
-						 be),                                             \
-	cmocka_unit_test_prestate_setup_teardown(test_give_up_is_dead_at_once, setup, teardown,  \
-						 be),                                             \
-	cmocka_unit_test_prestate_setup_teardown(test_unknown_kind_and_bad_payload, setup,       \
-						 teardown, be),                                   \
-	cmocka_unit_test_prestate_setup_teardown(test_retry_from_dead, setup, teardown, be),     \
-	cmocka_unit_test_prestate_setup_teardown(test_tenant_filter, setup, teardown, be),       \
-	cmocka_unit_test_prestate_setup_teardown(test_workers_never_share_a_job, setup,          \
-						 teardown, be),                                   \
-	cmocka_unit_test_prestate_setup_teardown(test_crash_recovery, setup, teardown, be),      \
-	cmocka_unit_test_prestate_setup_teardown(test_lease_renewed_while_running, setup,        \
-						 teardown, be),                                   \
-	cmocka_unit_test_prestate_setup_teardown(test_notify_wakes_and_stop_is_prompt, setup,    \
-						 teardown, be),                                   \
-	cmocka_unit_test_prestate_setup_teardown(test_stop_lets_handler_finish, setup, teardown, \
-						 be),                                             \
-	cmocka_unit_test_prestate_setup_teardown(test_register, setup, teardown, be),            \
-	cmocka_unit_test_prestate_setup_teardown(test_error_text_is_cleaned, setup, teardown,    \
-						 be),                                             \
-	cmocka_unit_test_prestate_setup_teardown(test_purge, setup, teardown, be)
+/* Every database test, each with a fresh database of backend be. */
+#define T(fn, be) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, be)
+#define JOB_TESTS(be)                                                                              \
+	T(test_enqueue_validation, be), T(test_enqueue_follows_transaction, be),                   \
+		T(test_delay_postpones, be), T(test_success_runs_once, be),                        \
+		T(test_fail_twice_then_succeed, be), T(test_always_failing_goes_dead, be),         \
+		T(test_give_up_is_dead_at_once, be), T(test_unknown_kind_and_bad_payload, be),     \
+		T(test_retry_from_dead, be), T(test_tenant_filter, be),                            \
+		T(test_workers_never_share_a_job, be), T(test_crash_recovery, be),                 \
+		T(test_lease_renewed_while_running, be),                                           \
+		T(test_notify_wakes_and_stop_is_prompt, be), T(test_stop_lets_handler_finish, be), \
+		T(test_register, be), T(test_error_text_is_cleaned, be), T(test_purge, be)
 
 int main(void)
 {
