@@ -1,6 +1,7 @@
 /* Benchmark of the audit chain: durable appends per second through group
  * commit on a fresh SQLite file (WAL, synchronous=FULL), then verify speed.
- * Usage: bench_audit [-t threads] [-n entries] [-c checkpoint_every] [-d dir] [-k] */
+ * Usage: bench_audit [-t threads] [-n entries] [-s subjects] [-c ckpt_every] [-d dir] [-k]
+ * -s: distinct residents per thread (default 1000; 0: no subject). */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -18,6 +19,7 @@ struct worker {
 	struct audit *a;
 	int id;
 	long n;
+	long subjects;
 	long failures;
 	double *lat_us; /* n latencies */
 };
@@ -35,7 +37,8 @@ static void *worker_main(void *arg)
 	char subject[32], req[32];
 
 	for (long i = 0; i < w->n; i++) {
-		snprintf(subject, sizeof subject, "resident-%d-%ld", w->id, i % 1000);
+		if (w->subjects > 0)
+			snprintf(subject, sizeof subject, "resident-%d-%ld", w->id, i % w->subjects);
 		snprintf(req, sizeof req, "req-%d-%ld", w->id, i);
 		struct audit_entry e = {
 			.lg_code = "302015",
@@ -44,7 +47,7 @@ static void *worker_main(void *arg)
 			.actor_name = "山田 花子",
 			.actor_org = "和歌山市 市民課",
 			.action = "resident.read",
-			.subject = subject,
+			.subject = w->subjects > 0 ? subject : NULL,
 			.purpose = "住民票の写しの交付（住民基本台帳法第12条）",
 			.request_id = req,
 			.outcome = "ok",
@@ -77,19 +80,22 @@ static int cmp_double(const void *x, const void *y)
 
 int main(int argc, char **argv)
 {
-	long nthreads = 64, total = 200000, every_n = 1000;
+	long nthreads = 64, total = 200000, every_n = 1000, subjects = 1000;
 	const char *base = getenv("TMPDIR");
 	int keep = 0, opt;
 	char dir[PATH_MAX], path[PATH_MAX + 16], url[PATH_MAX + 32], err[256];
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
 
-	while ((opt = getopt(argc, argv, "t:n:c:d:k")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:s:c:d:k")) != -1) {
 		switch (opt) {
 		case 't':
 			nthreads = arg_long(optarg, 1, 4096);
 			break;
 		case 'n':
 			total = arg_long(optarg, 1, 100000000);
+			break;
+		case 's':
+			subjects = arg_long(optarg, 0, 100000000);
 			break;
 		case 'c':
 			every_n = arg_long(optarg, 1, INT_MAX);
@@ -101,7 +107,8 @@ int main(int argc, char **argv)
 			keep = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-t threads] [-n entries] [-c ckpt_every] [-d dir] [-k]\n",
+			fprintf(stderr, "usage: %s [-t threads] [-n entries] [-s subjects] [-c ckpt_every]"
+				" [-d dir] [-k]\n",
 				argv[0]);
 			return 2;
 		}
@@ -147,6 +154,7 @@ int main(int argc, char **argv)
 		w[i].a = a;
 		w[i].id = (int)i;
 		w[i].n = total / nthreads + (i < total % nthreads);
+		w[i].subjects = subjects;
 		w[i].lat_us = lat + given;
 		given += w[i].n;
 	}
@@ -170,6 +178,8 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)total, sizeof *lat, cmp_double);
 	printf("audit_appends_per_s=%.0f entries=%" PRIu64 " threads=%ld batches=%" PRIu64 "\n",
 	       (double)st.appended / el, st.appended, nthreads, st.batches);
+	printf("audit_bench subjects_per_thread=%ld checkpoint_every=%ld db=%s\n", subjects, every_n,
+	       path);
 	printf("audit_append_latency_us p50=%.0f p99=%.0f max=%.0f avg_batch=%.1f failures=%ld\n",
 	       lat[total / 2], lat[(size_t)((double)total * 0.99)], lat[total - 1],
 	       st.batches ? (double)st.appended / (double)st.batches : 0.0, failures);

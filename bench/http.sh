@@ -31,7 +31,7 @@ port=$(free_port)
 t0=$(date +%s%N)
 "$bin" serve --data-dir "$work/var" --port "$port" --log-level warn >"$work/access.log" 2>"$work/server.err" &
 srv_pid=$!
-until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.002; done
+for _ in $(seq 5000); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.002; done
 t1=$(date +%s%N)
 ready_ms=$(( (t1 - t0) / 1000000 ))
 sleep 1
@@ -42,6 +42,7 @@ printf '%s' "$body" >"$work/me.json"
 
 nport=$(free_port)
 mkdir -p "$work/nginx/logs" "$work/www"
+chmod 755 "$work" "$work/www"   # nginx workers run as nobody
 cp "$work/me.json" "$work/www/me.json"
 cat >"$work/nginx/nginx.conf" <<NGX
 worker_processes 2;
@@ -60,9 +61,12 @@ http {
 NGX
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' &
 ngx_pid=$!
-until curl -sf "http://127.0.0.1:$nport/me.json" >/dev/null 2>&1; do sleep 0.01; done
+for _ in $(seq 500); do curl -sf "http://127.0.0.1:$nport/me.json" >/dev/null 2>&1 && break; sleep 0.01; done
+curl -sf "http://127.0.0.1:$nport/me.json" >/dev/null || { echo "nginx did not come up" >&2; exit 1; }
 
-run_wrk() { # label url [header]
+run_wrk() { # key label url [header]
+	local key=$1
+	shift
 	local out
 	if [ $# -ge 3 ]; then
 		out=$(wrk -t"$threads" -c"$conns" -d"${dur}s" --latency -H "$3" "$2")
@@ -74,19 +78,19 @@ run_wrk() { # label url [header]
 	p99=$(awk '$1=="99%" {print $2}' <<<"$out")
 	non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
 	printf '| %s | %s | %s | %s |\n' "$1" "$rps" "$p99" "${non2xx:-0}"
-	echo "$rps" >"$work/rps.$(echo "$1" | tr -c 'a-z0-9' _)"
+	echo "$rps" >"$work/rps.$key"
 }
 
 echo "wrk -t$threads -c$conns -d${dur}s on 127.0.0.1, $(nproc) cores, response $(wc -c <"$work/me.json") bytes"
 echo
 echo "| target | requests/s | p99 latency | non-2xx |"
 echo "|---|---|---|---|"
-run_wrk "nginx static me.json (ceiling)" "http://127.0.0.1:$nport/me.json"
-run_wrk "madoguchi GET /healthz" "http://127.0.0.1:$port/healthz"
-run_wrk "madoguchi GET /api/v1/me (bearer token)" "http://127.0.0.1:$port/api/v1/me" "Authorization: Bearer $token"
+run_wrk nginx "nginx static me.json (ceiling)" "http://127.0.0.1:$nport/me.json"
+run_wrk healthz "madoguchi GET /healthz" "http://127.0.0.1:$port/healthz"
+run_wrk me "madoguchi GET /api/v1/me (bearer token)" "http://127.0.0.1:$port/api/v1/me" "Authorization: Bearer $token"
 echo
-ngx=$(cat "$work"/rps.nginx*)
-me=$(cat "$work"/rps.madoguchi_get__api*)
+ngx=$(cat "$work/rps.nginx")
+me=$(cat "$work/rps.me")
 awk -v a="$me" -v b="$ngx" 'BEGIN { printf "authenticated JSON / nginx static: %.1f %%\n", 100*a/b }'
 echo "idle resident memory: $((idle_rss_kb / 1024)) MB ($idle_rss_kb kB)"
 echo "start to ready (exec → first 200 from /readyz): ${ready_ms} ms"

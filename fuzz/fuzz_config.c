@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	config_defaults(&cfg);
 	err[0] = '\0';
-	if (config_load_text(&cfg, (const char *)data, size, "fuzz", err, sizeof err) < 0 && !err[0])
+	if (config_load_text(&cfg, (const char *)data, size, "fuzz", err, sizeof err) < 0 &&
+	    !err[0])
 		abort();
 	if (!cfg.listen || !cfg.data_dir || !cfg.db_url || !cfg.log_level)
 		abort(); /* required strings can never be unset */

@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 				if (!p->filename != !!p->value)
 					abort(); /* text fields have a value, files do not */
-				if (p->value && (strlen(p->value) != p->len ||
-						 !utf8_valid(p->value, p->len)))
+				if (p->value &&
+				    (strlen(p->value) != p->len || !utf8_valid(p->value, p->len)))
 					abort();
 			}
 		}

@@ -17,13 +17,13 @@ static int depth(const json_t *j)
 	const char *key;
 	json_t *v;
 	if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
+		json_array_foreach (j, i, v)
 			if ((k = depth(v)) > d)
 				d = k;
 		return d + 1;
 	}
 	if (json_is_object(j)) {
-		json_object_foreach((json_t *)j, key, v)
+		json_object_foreach ((json_t *)j, key, v)
 			if ((k = depth(v)) > d)
 				d = k;
 		return d + 1;

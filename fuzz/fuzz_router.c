@@ -13,7 +13,10 @@ static void h(struct req *r, struct res *s)
 {
 }
 
-#define R(m, p) {(m), (p), h, NULL, 0, (p)}
+#define R(m, p)                                                                                    \
+	{                                                                                          \
+		(m), (p), h, NULL, 0, (p)                                                          \
+	}
 
 static const struct route table[] = {
 	R(HTTP_GET, "/"),

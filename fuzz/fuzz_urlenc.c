@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!x->name_len || strlen(x->name) != x->name_len ||
 			    strlen(x->value) != x->value_len)
 				abort();
-			if (lims[k] && (x->name_len > tiny.max_name || x->value_len > tiny.max_value))
+			if (lims[k] &&
+			    (x->name_len > tiny.max_name || x->value_len > tiny.max_value))
 				abort();
 			if (urlenc_get(&f, x->name) == NULL)
 				abort();

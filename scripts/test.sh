@@ -11,7 +11,8 @@
 #   e2e         node --test tests/e2e/ in Debian's chromium (playwright-core, axe)
 #   fuzz        every build-fuzz/fuzz_* for FUZZ_SMOKE_SECONDS (default 10) each
 # Environment: BUILD, BUILD_ASAN, BUILD_FUZZ (directories), FUZZ_SMOKE_SECONDS,
-# MADO_TEST_LOGS (where logs go; default a new /tmp/mado-test.* directory).
+# FUZZ_WORK (scratch corpora), MADO_TEST_LOGS (where logs go; default a new
+# /tmp/mado-test.* directory).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -217,7 +218,8 @@ e2e_layer() {
 # Each libFuzzer driver runs for FUZZ_SMOKE_SECONDS from its seed corpus
 # (fuzz/corpus/<driver>, or fuzz/corpus/<driver without fuzz_>); one driver is
 # one test. New inputs go to a scratch corpus under the log directory, so the
-# checked-in seeds are never touched; crashes leave their input there too.
+# checked-in seeds are never touched (FUZZ_WORK moves it; `make fuzz` keeps it
+# in build-fuzz/work); crashes leave their input there too.
 fuzz_layer() {
 	banner "fuzz: each $BUILD_FUZZ/fuzz_* for ${FUZZ_SMOKE_SECONDS}s"
 	local srcs=(fuzz/fuzz_*.c) p=0 f=0 drv name seed work rc
@@ -235,7 +237,7 @@ fuzz_layer() {
 		fi
 		seed=fuzz/corpus/$name
 		[[ -d $seed ]] || seed=fuzz/corpus/${name#fuzz_}
-		work=$LOGS/fuzz/$name
+		work=${FUZZ_WORK:-$LOGS/fuzz}/$name
 		mkdir -p "$work/corpus"
 		local args=(-max_total_time="$FUZZ_SMOKE_SECONDS" -timeout=10 -rss_limit_mb=2048
 			-print_final_stats=1 -artifact_prefix="$work/" "$work/corpus")

@@ -77,8 +77,19 @@ static int load_config(struct config *cfg, int argc, char **argv)
 {
 	char err[512];
 	config_defaults(cfg);
-	if (config_from_args(cfg, argc, argv, 2, err, sizeof err) != 0) {
+	int rc = config_from_args(cfg, argc, argv, 2, err, sizeof err);
+	if (rc == CONFIG_HELP) {
+		printf("usage: madoguchi %s [options]\n\n"
+		       "Options come from defaults, then --config FILE, then MADOGUCHI_* "
+		       "environment variables, then flags.\n\n",
+		       argv[1]);
+		config_usage(stdout);
+		config_release(cfg);
+		return 1;
+	}
+	if (rc != 0) {
 		fprintf(stderr, "madoguchi: %s\n", err);
+		config_release(cfg);
 		return -1;
 	}
 	log_set_level(!strcmp(cfg->log_level, "debug")  ? LOG_DEBUG
@@ -120,16 +131,10 @@ static char *slurp(const char *path)
 
 static int cmd_serve(int argc, char **argv)
 {
-	if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
-		printf("usage: madoguchi serve [options]\n\n"
-		       "Options come from defaults, then --config FILE, then MADOGUCHI_* "
-		       "environment variables, then flags.\n\n");
-		config_usage(stdout);
-		return 0;
-	}
 	struct config cfg;
-	if (load_config(&cfg, argc, argv) != 0)
-		return 2;
+	int lc = load_config(&cfg, argc, argv);
+	if (lc != 0)
+		return lc > 0 ? 0 : 2;
 
 	/* Signals are taken by sigwait() below, so block them in every thread. */
 	sigset_t sigs;
@@ -266,8 +271,9 @@ static int cmd_init(int argc, char **argv)
 	bool demo = take_flag(&argc, argv, "--demo");
 	const char *abr = take_opt(&argc, argv, "--abr-city");
 	struct config cfg;
-	if (load_config(&cfg, argc, argv) != 0)
-		return 2;
+	int lc = load_config(&cfg, argc, argv);
+	if (lc != 0)
+		return lc > 0 ? 0 : 2;
 	struct app app;
 	if (open_app(&app, &cfg, BOOT_CREATE | BOOT_MIGRATE) != 0) {
 		config_release(&cfg);
@@ -301,8 +307,9 @@ static int cmd_init(int argc, char **argv)
 static int cmd_migrate(int argc, char **argv)
 {
 	struct config cfg;
-	if (load_config(&cfg, argc, argv) != 0)
-		return 2;
+	int lc = load_config(&cfg, argc, argv);
+	if (lc != 0)
+		return lc > 0 ? 0 : 2;
 	struct app app;
 	int rc = open_app(&app, &cfg, BOOT_CREATE | BOOT_MIGRATE) == 0 ? 0 : 1;
 	if (!rc) {
@@ -324,8 +331,9 @@ static int cmd_tenant(int argc, char **argv)
 	memmove(argv + 2, argv + 4, sizeof(char *) * (size_t)(argc - 3));
 	argc -= 2;
 	struct config cfg;
-	if (load_config(&cfg, argc, argv) != 0)
-		return 2;
+	int lc = load_config(&cfg, argc, argv);
+	if (lc != 0)
+		return lc > 0 ? 0 : 2;
 	struct app app;
 	if (open_app(&app, &cfg, BOOT_CREATE | BOOT_MIGRATE) != 0) {
 		config_release(&cfg);
@@ -354,8 +362,9 @@ static int cmd_user(int argc, char **argv)
 		return 2;
 	}
 	struct config cfg;
-	if (load_config(&cfg, argc, argv) != 0)
-		return 2;
+	int lc = load_config(&cfg, argc, argv);
+	if (lc != 0)
+		return lc > 0 ? 0 : 2;
 	struct app app;
 	if (open_app(&app, &cfg, BOOT_MIGRATE) != 0) {
 		config_release(&cfg);
@@ -382,8 +391,9 @@ static int cmd_token(int argc, char **argv)
 		return 2;
 	}
 	struct config cfg;
-	if (load_config(&cfg, argc, argv) != 0)
-		return 2;
+	int lc = load_config(&cfg, argc, argv);
+	if (lc != 0)
+		return lc > 0 ? 0 : 2;
 	struct app app;
 	if (open_app(&app, &cfg, BOOT_MIGRATE) != 0) {
 		config_release(&cfg);
@@ -416,8 +426,9 @@ static int cmd_audit(int argc, char **argv)
 	memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(argc - 2));
 	argc--;
 	struct config cfg;
-	if (load_config(&cfg, argc, argv) != 0)
-		return 2;
+	int lc = load_config(&cfg, argc, argv);
+	if (lc != 0)
+		return lc > 0 ? 0 : 2;
 	struct app app;
 	if (open_app(&app, &cfg, 0) != 0) {
 		config_release(&cfg);

@@ -19,6 +19,8 @@
 #include "http/req_internal.h"
 
 #define CHALLENGE_TTL_MS (300 * 1000)
+/* First line of the text a resident's client signs to log in. */
+#define CERT_LOGIN_DOMAIN "madoguchi-login-v1"
 
 static void challenge_hash(const char *ch, unsigned char out[32])
 {
@@ -104,8 +106,11 @@ static int cert_login_check(struct req *r, const char *lg, const char *challenge
 	int rc = cert_verify(r->app->certs, pem, strlen(pem), time(NULL), &info, NULL, 0);
 	if (rc != 0)
 		return rc;
-	rc = cert_verify_signature(pem, strlen(pem), (const unsigned char *)challenge,
-				   strlen(challenge), sig, siglen);
+	/* The signed text names its purpose and municipality, so a signature
+	 * made for anything else can never serve as a log-in. */
+	char *msg = arena_printf(r->arena, "%s\n%s\n%s", CERT_LOGIN_DOMAIN, lg, challenge);
+	rc = cert_verify_signature(pem, strlen(pem), (const unsigned char *)msg, strlen(msg), sig,
+				   siglen);
 	if (rc != 0)
 		return rc;
 	struct db_stmt *st;
@@ -170,8 +175,10 @@ static void api_challenge(struct req *r, struct res *s)
 		res_problem(r, s, 503, http_status_title_ja(503), NULL);
 		return;
 	}
-	res_json(r, s, 200, json_pack("{s:s, s:i}", "challenge", ch, "expires_in",
-				      CHALLENGE_TTL_MS / 1000));
+	res_json(r, s, 200,
+		 json_pack("{s:s, s:s, s:i}", "challenge", ch, "sign",
+			   arena_printf(r->arena, "%s\n%s\n%s", CERT_LOGIN_DOMAIN, lg, ch),
+			   "expires_in", CHALLENGE_TTL_MS / 1000));
 }
 
 static void api_cert_login(struct req *r, struct res *s)
@@ -389,8 +396,12 @@ static void page_cert(struct req *r, struct res *s)
 	json_object_set_new(ctx, "muni_select", json_boolean(json_array_size(munis) > 1));
 	if (lg && tenant_get(app_db(r), r->arena, lg, NULL, NULL) == 0) {
 		const char *ch = challenge_new(r, lg);
-		if (ch)
+		if (ch) {
 			json_object_set_new(ctx, "challenge", json_string(ch));
+			json_object_set_new(ctx, "sign_text",
+					    json_string(arena_printf(r->arena, "%s\n%s\n%s",
+								     CERT_LOGIN_DOMAIN, lg, ch)));
+		}
 		json_object_set_new(ctx, "lg_code", json_string(lg));
 	}
 	page_render(r, s, 200, "login_cert", "証明書でログイン", NULL, ctx);

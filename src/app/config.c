@@ -31,12 +31,12 @@ enum opt_type { OPT_INT, OPT_SIZE, OPT_STR, OPT_BOOL };
 struct opt {
 	const char *name; /* flag name without "--"; also the file key */
 	enum opt_type type;
-	size_t off;       /* of the field in struct config */
-	const char *def;  /* default, as text parsed by the same code (NULL: none) */
+	size_t off;      /* of the field in struct config */
+	const char *def; /* default, as text parsed by the same code (NULL: none) */
 	long long min, max;
 	unsigned flags;
 	const char *(*check)(const char *v); /* extra check for strings: NULL or why not */
-	const char *meta; /* placeholder in --help */
+	const char *meta;                    /* placeholder in --help */
 	const char *help;
 };
 
@@ -102,8 +102,8 @@ static const struct opt opts[] = {
 	 "PEM private key for --tls-cert"},
 	{"session-idle", OPT_INT, OFF(session_idle), "1800", 60, 7 * DAY, 0, NULL, "SECS",
 	 "seconds of inactivity after which a session ends"},
-	{"session-absolute", OPT_INT, OFF(session_absolute), "43200", 60, 30 * DAY, 0, NULL,
-	 "SECS", "seconds after log-in at which a session ends regardless"},
+	{"session-absolute", OPT_INT, OFF(session_absolute), "43200", 60, 30 * DAY, 0, NULL, "SECS",
+	 "seconds after log-in at which a session ends regardless"},
 	{"login-max-failures", OPT_INT, OFF(login_max_failures), "5", 1, 1000, 0, NULL, "N",
 	 "failed log-ins in a row before a temporary lock-out"},
 	{"login-lockout", OPT_INT, OFF(login_lockout), "900", 1, DAY, 0, NULL, "SECS",
@@ -127,8 +127,8 @@ static const struct opt opts[] = {
 #define NOPTS (sizeof opts / sizeof *opts)
 _Static_assert(NOPTS <= 64, "the file loader tracks options in a 64-bit set");
 
-__attribute__((format(printf, 3, 4))) static int errf(char *err, size_t errlen,
-						      const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int errf(char *err, size_t errlen, const char *fmt,
+						      ...)
 {
 	if (errlen) {
 		va_list ap;
@@ -342,8 +342,8 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		if (n > CONFIG_MAX_LINE)
-			return errf(err, errlen, "%s:%lu: line longer than %d bytes", origin, lineno,
-				    CONFIG_MAX_LINE);
+			return errf(err, errlen, "%s:%lu: line longer than %d bytes", origin,
+				    lineno, CONFIG_MAX_LINE);
 		memcpy(line, text + pos, n);
 		line[n] = '\0';
 		pos += n + 1;
@@ -376,8 +376,9 @@ int config_load_text(struct config *cfg, const char *text, size_t len, const cha
 		const struct opt *o = opt_find(k, (size_t)(ke - k));
 		if (!o) {
 			if (strcmp(k, "config") == 0)
-				return errf(err, errlen, "%s:%lu: a config file cannot name another",
-					    origin, lineno);
+				return errf(err, errlen,
+					    "%s:%lu: a config file cannot name another", origin,
+					    lineno);
 			return errf(err, errlen, "%s:%lu: unknown option '%s'", origin, lineno, k);
 		}
 		uint64_t bit = (uint64_t)1 << (o - opts);
@@ -465,8 +466,7 @@ struct flagval {
 	const char *value;
 };
 
-int config_from_args(struct config *cfg, int argc, char **argv, int start, char *err,
-		     size_t errlen)
+int config_from_args(struct config *cfg, int argc, char **argv, int start, char *err, size_t errlen)
 {
 	const char *file = NULL, *name, *value;
 	struct flagval *fv = NULL;

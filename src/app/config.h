@@ -9,31 +9,31 @@
 #include <stdio.h>
 
 struct config {
-	char *listen;        /* "127.0.0.1" */
-	int port;            /* 8080 */
-	char *data_dir;      /* "./var" */
-	char *db_url;        /* default: sqlite:<data_dir>/madoguchi.db */
-	int threads;         /* HTTP worker threads; 0 = number of cores */
-	int db_pool;         /* connections in the pool */
-	size_t max_body;     /* bytes; larger → 413 */
-	size_t max_header;   /* bytes of request line + headers */
-	int max_conns;       /* simultaneous connections */
+	char *listen;      /* "127.0.0.1" */
+	int port;          /* 8080 */
+	char *data_dir;    /* "./var" */
+	char *db_url;      /* default: sqlite:<data_dir>/madoguchi.db */
+	int threads;       /* HTTP worker threads; 0 = number of cores */
+	int db_pool;       /* connections in the pool */
+	size_t max_body;   /* bytes; larger → 413 */
+	size_t max_header; /* bytes of request line + headers */
+	int max_conns;     /* simultaneous connections */
 	int max_conns_per_ip;
 	int idle_timeout;    /* seconds without bytes before a connection is closed */
 	int request_timeout; /* seconds to receive a whole request (slowloris) */
 	int shutdown_grace;  /* seconds SIGTERM waits for in-flight requests */
 	char *tls_cert;      /* PEM files; both set → HTTPS */
 	char *tls_key;
-	int session_idle;     /* seconds */
-	int session_absolute; /* seconds */
-	int login_max_failures; /* before temporary lock-out */
-	int login_lockout;      /* seconds */
+	int session_idle;           /* seconds */
+	int session_absolute;       /* seconds */
+	int login_max_failures;     /* before temporary lock-out */
+	int login_lockout;          /* seconds */
 	int audit_checkpoint_every; /* entries */
 	int audit_checkpoint_secs;
 	int job_workers;
-	char *trusted_ca;   /* PEM bundle of CAs for certificate log-in */
-	char *crl;          /* PEM CRL file for certificate log-in, optional */
-	char *log_level;    /* debug, info, warn, error */
+	char *trusted_ca; /* PEM bundle of CAs for certificate log-in */
+	char *crl;        /* PEM CRL file for certificate log-in, optional */
+	char *log_level;  /* debug, info, warn, error */
 	bool access_log;
 };
 

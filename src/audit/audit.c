@@ -66,6 +66,7 @@ struct audit {
 	unsigned char head_hash[AUDIT_HASH_BYTES];
 	int64_t ckpt_seq;     /* seq of the last checkpoint */
 	int64_t ckpt_mono_ms; /* when it was written (or the writer started) */
+	bool warned_foreign;  /* logged that another writer appends */
 };
 
 static int64_t mono_ms(void)
@@ -234,9 +235,14 @@ static int write_batch(struct audit *a, struct audit_req **batch, size_t n)
 		if (rc < 0)
 			goto fail;
 		start_seq = seq;
-		if (seq != a->head_seq || memcmp(prev, a->head_hash, AUDIT_HASH_BYTES) != 0)
+		if ((seq != a->head_seq || memcmp(prev, a->head_hash, AUDIT_HASH_BYTES) != 0) &&
+		    !a->warned_foreign) {
+			/* Another process appends too: normal with several nodes on
+			 * PostgreSQL, suspicious otherwise. Said once. */
 			log_warn("audit: chain head moved from seq %lld to %lld outside this writer",
 				 (long long)a->head_seq, (long long)seq);
+			a->warned_foreign = true;
+		}
 		for (size_t i = 0; i < n; i++) {
 			unsigned char hash[AUDIT_HASH_BYTES];
 			seq++;

@@ -82,7 +82,7 @@ static bool bio_at_eof(BIO *bio)
 
 /* Appends the certificates in bio to out: every CERTIFICATE block of a PEM
  * stream (others skipped), or one DER certificate with nothing after it.
- * Stops after max (first_only: after one, ignoring the rest). Returns 0,
+ * Stops after max PEM blocks (first_only: after one, ignoring the rest). Returns 0,
  * CERT_EPARSE (nothing found or a malformed block), CERT_ETOOLARGE. */
 static int bio_read_certs(BIO *bio, STACK_OF(X509) *out, size_t max, bool first_only)
 {
@@ -96,7 +96,7 @@ static int bio_read_certs(BIO *bio, STACK_OF(X509) *out, size_t max, bool first_
 		X509 *x = d2i_X509_bio(bio, NULL);
 		if (!x)
 			goto out;
-		if ((!first_only && !bio_at_eof(bio)) || !sk_X509_push(out, x)) {
+		if (!bio_at_eof(bio) || !sk_X509_push(out, x)) {
 			X509_free(x);
 			goto out;
 		}

@@ -4,6 +4,7 @@
 #include "auth/password.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "common/utf8.h"

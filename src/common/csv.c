@@ -28,10 +28,10 @@ struct csv {
 	char errmsg[160];
 
 	/* input window */
-	char *win;        /* owned, NULL for memory input */
-	const char *in;   /* win, or the caller's memory */
+	char *win;      /* owned, NULL for memory input */
+	const char *in; /* win, or the caller's memory */
 	size_t inpos, inlen;
-	size_t consumed;  /* bytes parsed so far, for max_bytes (counted here, not at
+	size_t consumed; /* bytes parsed so far, for max_bytes (counted here, not at
 			     read time, so memory and streams fail at the same byte) */
 
 	/* current record: fields separated by NULs */
@@ -113,8 +113,7 @@ const char *csv_strerror(int err)
 	return "unknown error";
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(struct csv *c, int err, const char *fmt,
-						       ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct csv *c, int err, const char *fmt, ...)
 {
 	char what[120];
 	va_list ap;
@@ -176,7 +175,8 @@ static int rec_put(struct csv *c, char ch)
 		if (cap > max)
 			cap = max;
 		if (cap <= c->reclen)
-			return fail(c, CSV_ETOOBIG, "record longer than %zu bytes", c->o.max_record);
+			return fail(c, CSV_ETOOBIG, "record longer than %zu bytes",
+				    c->o.max_record);
 		c->rec = xrealloc(c->rec, cap);
 		c->reccap = cap;
 	}
@@ -259,7 +259,8 @@ int csv_next(struct csv *c)
 			c->nl_pending = false;
 		}
 		if (++raw > c->o.max_record)
-			return fail(c, CSV_ETOOBIG, "record longer than %zu bytes", c->o.max_record);
+			return fail(c, CSV_ETOOBIG, "record longer than %zu bytes",
+				    c->o.max_record);
 		if (c->o.max_bytes && ++c->consumed > c->o.max_bytes)
 			return fail(c, CSV_ETOOBIG, "input larger than %zu bytes", c->o.max_bytes);
 		if (ch == '\0')

@@ -50,8 +50,8 @@ enum col {
 };
 
 static const char *const col_names[C_COUNT] = {
-	"lg_code", "pref",     "pref_kana", "county",    "city",      "city_kana",
-	"city_roma", "ward",   "ward_kana", "efct_date", "ablt_date",
+	"lg_code",   "pref", "pref_kana", "county",    "city",      "city_kana",
+	"city_roma", "ward", "ward_kana", "efct_date", "ablt_date",
 };
 
 /* Copies a field, refusing one that does not fit rather than cutting it. */
@@ -91,8 +91,8 @@ static int fill_city(struct csv *csv, const int *idx, struct lgcode_city *c)
 	return 0;
 }
 
-int lgcode_load(const char *zip_path, int (*fn)(const struct lgcode_city *c, void *ctx),
-		void *ctx, char *err, size_t errlen)
+int lgcode_load(const char *zip_path, int (*fn)(const struct lgcode_city *c, void *ctx), void *ctx,
+		char *err, size_t errlen)
 {
 	/* one record is a few hundred bytes; the whole file a few hundred KB */
 	struct csv_opts opts = {.max_record = 4096, .max_fields = 64, .utf8 = true};
@@ -150,8 +150,8 @@ static int find_cb(const struct lgcode_city *c, void *ctx)
 	return 0;
 }
 
-int lgcode_lookup(const char *zip_path, const char *lg_code, struct lgcode_city *out,
-		  char *err, size_t errlen)
+int lgcode_lookup(const char *zip_path, const char *lg_code, struct lgcode_city *out, char *err,
+		  size_t errlen)
 {
 	struct find f = {lg_code, out, false};
 	if (!lgcode_valid(lg_code)) {

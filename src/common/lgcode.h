@@ -43,12 +43,12 @@ struct lgcode_city {
  * 0 to go on or non-zero to stop (that value is returned). Returns 0, a
  * callback's value, or an lgcode_err with "file: line N: …" in err. Rows are
  * checked: a bad check digit or a name over LGCODE_NAME_MAX fails the load. */
-int lgcode_load(const char *zip_path, int (*fn)(const struct lgcode_city *c, void *ctx),
-		void *ctx, char *err, size_t errlen);
+int lgcode_load(const char *zip_path, int (*fn)(const struct lgcode_city *c, void *ctx), void *ctx,
+		char *err, size_t errlen);
 
 /* Finds one code in the file. Returns 0 with *out filled, LGCODE_ENOTFOUND,
  * or another lgcode_err (invalid codes are LGCODE_ECODE without reading). */
-int lgcode_lookup(const char *zip_path, const char *lg_code, struct lgcode_city *out,
-		  char *err, size_t errlen);
+int lgcode_lookup(const char *zip_path, const char *lg_code, struct lgcode_city *out, char *err,
+		  size_t errlen);
 
 #endif

@@ -74,8 +74,8 @@ int zipcsv_open(const char *path, const char *member, const struct csv_opts *opt
 		goto out;
 	}
 	zip_stat_init(&st);
-	if (zip_stat_index(z->zip, (zip_uint64_t)idx, 0, &st) == 0 &&
-	    (st.valid & ZIP_STAT_SIZE) && st.size > o.max_bytes) {
+	if (zip_stat_index(z->zip, (zip_uint64_t)idx, 0, &st) == 0 && (st.valid & ZIP_STAT_SIZE) &&
+	    st.size > o.max_bytes) {
 		snprintf(err, errlen, "%s: member larger than %zu bytes", path, o.max_bytes);
 		rc = ZIPCSV_ETOOBIG;
 		goto out;

@@ -171,10 +171,11 @@ static void drop_connection(struct db_conn *c)
 		else
 			lru_remove(c, st);
 		free(st->sql);
-		c->ops->finalize(st);
+		c->ops->finalize(st, false);
 	}
 	c->ncached = 0;
 	c->nbusy = 0;
+	c->ntransient = 0;
 	memset(c->buckets, 0, sizeof c->buckets);
 	if (c->be)
 		c->ops->disconnect(c);
@@ -307,25 +308,39 @@ struct db_conn *db_acquire(struct db *db)
 	return c;
 }
 
+/* At release every statement becomes idle and the private (uncached) ones
+ * are freed: statements are valid from db_prepare until db_release. */
+static void release_statements(struct db_conn *c)
+{
+	struct db_stmt *st = c->lru_head;
+	while (st) {
+		struct db_stmt *next = st->lru_next;
+		if (st->busy) {
+			c->ops->reset(st);
+			st->busy = false;
+			c->nbusy--;
+		}
+		if (!st->cached) {
+			lru_remove(c, st);
+			free(st->sql);
+			c->ops->finalize(st, true);
+			c->ntransient--;
+		}
+		st = next;
+	}
+}
+
 void db_release(struct db_conn *c)
 {
 	if (!c || c == &dead_conn)
 		return;
 	struct db *db = c->db;
 	if (c->be) {
-		if (c->nbusy) {
+		if (c->nbusy)
 			/* A caller forgot db_done(): reset so no lock or result is kept. */
 			log_warn("db_release: %d statement(s) not finished with db_done", c->nbusy);
-			for (struct db_stmt *st = c->lru_head; st; st = st->lru_next) {
-				if (!st->busy)
-					continue;
-				c->ops->reset(st);
-				if (st->cached) {
-					st->busy = false;
-					c->nbusy--;
-				}
-			}
-		}
+		if (c->nbusy || c->ntransient)
+			release_statements(c);
 		if (c->in_tx || c->ops->in_transaction(c))
 			c->ops->rollback(c);
 	}
@@ -534,7 +549,7 @@ int db_prepare(struct db_conn *c, const char *sql, struct db_stmt **out)
 		if (victim) {
 			cache_unlink(c, victim);
 			free(victim->sql);
-			c->ops->finalize(victim);
+			c->ops->finalize(victim, true);
 		} else {
 			cache = false;
 		}
@@ -553,6 +568,8 @@ int db_prepare(struct db_conn *c, const char *sql, struct db_stmt **out)
 		st->hnext = *bucket;
 		*bucket = st;
 		c->ncached++;
+	} else {
+		c->ntransient++;
 	}
 	lru_push_front(c, st);
 	*out = st;
@@ -563,16 +580,20 @@ void db_done(struct db_stmt *st)
 {
 	if (!st || !st->busy)
 		return;
-	struct db_conn *c = st->conn;
+	/* Private statements too stay until db_release, so that the pattern
+	 * "prepare once; loop { bind; step; db_done }" works for every one. */
 	st->busy = false;
-	c->nbusy--;
-	if (st->cached) {
-		c->ops->reset(st);
-		return;
+	st->conn->nbusy--;
+	st->conn->ops->reset(st);
+}
+
+/* Makes a statement used again after db_done() busy once more. */
+static inline void arm(struct db_stmt *st)
+{
+	if (!st->busy) {
+		st->busy = true;
+		st->conn->nbusy++;
 	}
-	lru_remove(c, st);
-	free(st->sql);
-	c->ops->finalize(st);
 }
 
 /* ---- binding, stepping, columns ---- */
@@ -581,6 +602,7 @@ int db_bind_text(struct db_stmt *st, int idx, const char *s)
 {
 	if (!st)
 		return DB_EMISUSE;
+	arm(st);
 	if (!s)
 		return st->conn->ops->bind_null(st, idx);
 	return st->conn->ops->bind_text(st, idx, s, strlen(s));
@@ -590,6 +612,7 @@ int db_bind_textn(struct db_stmt *st, int idx, const char *s, size_t n)
 {
 	if (!st)
 		return DB_EMISUSE;
+	arm(st);
 	if (!s)
 		return st->conn->ops->bind_null(st, idx);
 	/* PostgreSQL text cannot hold NUL; refuse it on both backends alike. */
@@ -600,18 +623,25 @@ int db_bind_textn(struct db_stmt *st, int idx, const char *s, size_t n)
 
 int db_bind_int64(struct db_stmt *st, int idx, int64_t v)
 {
-	return st ? st->conn->ops->bind_int64(st, idx, v) : DB_EMISUSE;
+	if (!st)
+		return DB_EMISUSE;
+	arm(st);
+	return st->conn->ops->bind_int64(st, idx, v);
 }
 
 int db_bind_double(struct db_stmt *st, int idx, double v)
 {
-	return st ? st->conn->ops->bind_double(st, idx, v) : DB_EMISUSE;
+	if (!st)
+		return DB_EMISUSE;
+	arm(st);
+	return st->conn->ops->bind_double(st, idx, v);
 }
 
 int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
 {
 	if (!st)
 		return DB_EMISUSE;
+	arm(st);
 	if (!p && n)
 		return dbi_error(st->conn, DB_EMISUSE, "blob parameter %d: NULL pointer with length", idx);
 	return st->conn->ops->bind_blob(st, idx, p ? p : "", n);
@@ -619,13 +649,17 @@ int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
 
 int db_bind_null(struct db_stmt *st, int idx)
 {
-	return st ? st->conn->ops->bind_null(st, idx) : DB_EMISUSE;
+	if (!st)
+		return DB_EMISUSE;
+	arm(st);
+	return st->conn->ops->bind_null(st, idx);
 }
 
 int db_step(struct db_stmt *st)
 {
-	if (!st || !st->busy)
+	if (!st)
 		return DB_EMISUSE;
+	arm(st);
 	int rc = st->conn->ops->step(st);
 	return rc < 0 ? failed(st->conn, rc) : rc;
 }

@@ -25,7 +25,7 @@ struct db_stmt {
 	uint64_t hash;
 	struct db_stmt *hnext;             /* bucket chain */
 	struct db_stmt *lru_prev, *lru_next; /* most recently used first */
-	bool cached; /* in the cache; otherwise finalized by db_done */
+	bool cached; /* in the cache; otherwise finalized by db_release */
 	bool busy;   /* between db_prepare and db_done */
 };
 
@@ -38,6 +38,7 @@ struct db_conn {
 	bool in_tx;    /* inside db_begin*() … db_commit()/db_rollback() */
 	bool tx_failed; /* a statement failed inside that transaction */
 	int nbusy;     /* statements prepared and not yet db_done */
+	int ntransient; /* uncached statements, freed at db_release */
 	struct db_conn *next_free;
 	/* statement cache */
 	struct db_stmt *buckets[DBI_CACHE_BUCKETS];
@@ -71,8 +72,9 @@ struct db_ops {
 		       struct db_stmt **out);
 	/* Makes a statement ready to run again: clears result and bindings. */
 	void (*reset)(struct db_stmt *st);
-	/* Frees the statement (and its server-side counterpart). */
-	void (*finalize)(struct db_stmt *st);
+	/* Frees the statement; server_side: also its server-side counterpart
+	 * (false when the connection is about to close anyway). */
+	void (*finalize)(struct db_stmt *st, bool server_side);
 	/* idx is checked by the backend (1-based). Text is NUL-free. */
 	int (*bind_text)(struct db_stmt *st, int idx, const char *s, size_t n);
 	int (*bind_int64)(struct db_stmt *st, int idx, int64_t v);

@@ -204,7 +204,7 @@ static void sq_reset(struct db_stmt *st)
 	s->changes = 0;
 }
 
-static void sq_finalize(struct db_stmt *st)
+static void sq_finalize(struct db_stmt *st, bool server_side)
 {
 	sqlite3_finalize(sqs(st)->h);
 	free(st);
@@ -314,16 +314,12 @@ static bool sq_has_row(struct db_stmt *st)
 	return sqs(st)->state == SQ_ROW;
 }
 
+/* Known once the statement is done: SQLite counts the rows an INSERT …
+ * RETURNING changed only after its last row (PostgreSQL is made to agree). */
 static int64_t sq_changes(struct db_stmt *st)
 {
 	struct sq_stmt *s = sqs(st);
-	if (s->state == SQ_DONE)
-		return s->changes;
-	/* INSERT … RETURNING read before its last row: SQLite has made every
-	 * change in the first step, but counts them only at the end. */
-	if (s->state == SQ_ROW && !sqlite3_stmt_readonly(s->h))
-		return sqlite3_total_changes64(handle_of(st)) - s->total_before;
-	return 0;
+	return s->state == SQ_DONE ? s->changes : 0;
 }
 
 const struct db_ops dbi_sqlite_ops = {

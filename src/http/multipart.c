@@ -272,6 +272,8 @@ int multipart_parse(struct arena *a, const char *body, size_t len, const char *b
 	out->n = 0;
 	if (!lim)
 		lim = &defaults;
+	if (!body)
+		body = ""; /* memmem's arguments are declared non-null */
 	size_t blen = boundary ? strlen(boundary) : 0;
 	if (!boundary_ok(boundary ? boundary : "", blen))
 		return MULTIPART_EBOUNDARY;

@@ -49,7 +49,7 @@ struct multipart_part {
 	const char *content_type; /* arena-owned, or NULL when the part had none */
 	const char *data;         /* points into the body (not NUL-terminated) */
 	size_t len;
-	const char *value;        /* text fields only: a NUL-terminated, UTF-8-checked
+	const char *value; /* text fields only: a NUL-terminated, UTF-8-checked
 				     arena copy of data; NULL for files */
 };
 

@@ -16,7 +16,7 @@
 /* Deepest pattern accepted, in segments; keeps the matcher's recursion small. */
 #define ROUTER_MAX_SEGMENTS 32
 #define ROUTER_MAX_NAME 64
-#define ROUTER_KNOWN_METHODS                                                                     \
+#define ROUTER_KNOWN_METHODS                                                                       \
 	(HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE | HTTP_OPTIONS)
 
 /* One registered route with its parameter names in path order. */
@@ -290,15 +290,18 @@ static unsigned allow_mask(unsigned methods)
 }
 
 /* The first route of list that takes the method; collects Allow otherwise.
- * HEAD is served by a GET route. */
+ * HEAD is served by a GET route when no route at the node names HEAD. */
 static const struct rentry *pick(const struct rentry *list, struct mstate *st)
 {
+	const struct rentry *via_get = NULL;
 	for (const struct rentry *e = list; e; e = e->next) {
-		if (allow_mask(e->route->methods) & st->m)
+		if (e->route->methods & st->m)
 			return e;
+		if (!via_get && (allow_mask(e->route->methods) & st->m))
+			via_get = e;
 		st->allowed |= allow_mask(e->route->methods);
 	}
-	return NULL;
+	return via_get;
 }
 
 /* rem is "" at the end of the path or "/segment…". */

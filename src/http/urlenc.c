@@ -57,7 +57,8 @@ static int decode_raw(const char *s, size_t n, bool plus, bool path, char *dst, 
 		if (c == '%') {
 			if (n - i < 3)
 				return URLENC_EHEX;
-			int hi = hexval((unsigned char)s[i + 1]), lo = hexval((unsigned char)s[i + 2]);
+			int hi = hexval((unsigned char)s[i + 1]),
+			    lo = hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return URLENC_EHEX;
 			c = (unsigned char)(hi << 4 | lo);
@@ -115,8 +116,7 @@ int urlenc_decode_path(struct arena *a, const char *raw, size_t n, char **out)
 	return 0;
 }
 
-int urlenc_decode(struct arena *a, const char *s, size_t n, bool plus, char **out,
-		  size_t *outlen)
+int urlenc_decode(struct arena *a, const char *s, size_t n, bool plus, char **out, size_t *outlen)
 {
 	*out = NULL;
 	char *dst = arena_alloc(a, n + 1);
@@ -195,7 +195,8 @@ int urlenc_parse(struct arena *a, const char *s, size_t n, const struct urlenc_l
 		if (rc)
 			return rc;
 		if (eq)
-			rc = decode_bounded(a, eq + 1, len - nlen - 1, lim->max_value, &value, &vlen);
+			rc = decode_bounded(a, eq + 1, len - nlen - 1, lim->max_value, &value,
+					    &vlen);
 		else
 			rc = decode_bounded(a, "", 0, lim->max_value, &value, &vlen);
 		if (rc)

@@ -13,13 +13,13 @@
 
 enum urlenc_err {
 	URLENC_OK = 0,
-	URLENC_EHEX = -1,    /* '%' not followed by two hex digits */
-	URLENC_ENUL = -2,    /* a NUL byte (raw or %00) */
-	URLENC_EUTF8 = -3,   /* decoded bytes are not valid UTF-8 */
-	URLENC_EDOTSEG = -4, /* a "." or ".." path segment (after decoding) */
-	URLENC_ESLASH = -5,  /* %2F in a path: would change the segment structure */
-	URLENC_ECTRL = -6,   /* a control character (U+0000..U+001F, U+007F) in a path */
-	URLENC_EPATH = -7,   /* a path not starting with '/' */
+	URLENC_EHEX = -1,     /* '%' not followed by two hex digits */
+	URLENC_ENUL = -2,     /* a NUL byte (raw or %00) */
+	URLENC_EUTF8 = -3,    /* decoded bytes are not valid UTF-8 */
+	URLENC_EDOTSEG = -4,  /* a "." or ".." path segment (after decoding) */
+	URLENC_ESLASH = -5,   /* %2F in a path: would change the segment structure */
+	URLENC_ECTRL = -6,    /* a control character (U+0000..U+001F, U+007F) in a path */
+	URLENC_EPATH = -7,    /* a path not starting with '/' */
 	URLENC_ETOOMANY = -8, /* more fields than limits.max_fields */
 	URLENC_ETOOBIG = -9,  /* a name, value or path longer than its limit */
 	URLENC_ENAME = -10,   /* a field with an empty name ("=x") */
@@ -52,8 +52,7 @@ int urlenc_decode_path(struct arena *a, const char *raw, size_t n, char **out);
  * *outlen (may be NULL). Refuses bad escapes, NUL and invalid UTF-8. Control
  * characters are kept (a textarea sends CR LF); check with utf8_clean_line
  * where one line is expected. */
-int urlenc_decode(struct arena *a, const char *s, size_t n, bool plus, char **out,
-		  size_t *outlen);
+int urlenc_decode(struct arena *a, const char *s, size_t n, bool plus, char **out, size_t *outlen);
 
 struct urlenc_field {
 	const char *name, *value; /* NUL-terminated, valid UTF-8, arena-owned */

@@ -873,7 +873,7 @@ static void finish(struct worker *w, struct claimed *cj, enum outcome res, const
 		if (st)
 			db_done(st);
 		db_release(c);
-		if (rc != DB_EBUSY && rc != DB_ECONN)
+		if ((rc != DB_EBUSY && rc != DB_ECONN) || attempt + 1 == FINISH_TRIES)
 			break;
 		sleep_ms(100LL << attempt);
 	}

@@ -63,7 +63,7 @@ describe('graceful shutdown', () => {
 			assert.ok(res?.complete, `in-flight request got no complete answer: ${busy.data}`);
 			assert.equal(res.status, 200, `in-flight log-in: ${res.status} ${res.body}`);
 
-			const exit = await Promise.race([srv.waitExit(), sleep(10_000).then(() => null)]);
+			const exit = await srv.waitExit(10_000);
 			assert.ok(exit, 'the server did not exit within 10 s of SIGTERM');
 			assert.equal(exit.code, 0, `exit status ${exit.code ?? exit.signal}\n${srv.stderrText().slice(-4000)}`);
 			assert.ok(Date.now() - t0 < 10_000);
@@ -90,7 +90,7 @@ describe('graceful shutdown', () => {
 		const srv2 = await startServer({ tenantB: false });
 		try {
 			srv2.proc.kill('SIGINT');
-			const exit = await Promise.race([srv2.waitExit(), sleep(5000).then(() => null)]);
+			const exit = await srv2.waitExit(5000);
 			assert.ok(exit, 'SIGINT did not stop the server');
 			assert.equal(exit.code, 0);
 		} finally {
@@ -110,7 +110,7 @@ describe('graceful shutdown', () => {
 			const results = await Promise.all(reqs);
 			for (const r of results)
 				assert.ok(r === 200 || /ECONNREFUSED|ECONNRESET|other side closed|SocketError|UND_ERR_SOCKET/.test(String(r)), `request at shutdown: ${r}`);
-			const exit = await Promise.race([srv.waitExit(), sleep(10_000).then(() => null)]);
+			const exit = await srv.waitExit(10_000);
 			assert.ok(exit && exit.code === 0, `exit ${JSON.stringify(exit)}\n${srv.stderrText().slice(-3000)}`);
 		} finally {
 			srv.kill();

@@ -195,7 +195,8 @@ export function assertProblem(r, status) {
 	assert.equal(typeof p.title, 'string', `problem.title in ${r}`);
 	assert.ok(p.title.length > 0, `problem.title empty in ${r}`);
 	assert.equal(p.status, status, `problem.status in ${r}`);
-	assert.equal(typeof p.detail, 'string', `problem.detail in ${r}`);
+	// RFC 9457: every member is optional; title is what people read here.
+	if ('detail' in p) assert.equal(typeof p.detail, 'string', `problem.detail in ${r}`);
 	if ('instance' in p) assert.equal(typeof p.instance, 'string');
 	if ('errors' in p) {
 		assert.equal(typeof p.errors, 'object');

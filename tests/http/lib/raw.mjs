@@ -47,8 +47,8 @@ export function parseResponse(buf) {
 
 /**
  * Opens a connection to 127.0.0.1:port and writes `steps` in order: a string
- * or Buffer is written, {delay: ms} waits, {until: 'response'} waits for a
- * complete response. Finishes when the server closes the connection, when
+ * or Buffer is written, {delay: ms} waits, {until: 'response', max?: ms}
+ * waits for a complete response (at most max ms). Finishes when the server closes the connection, when
  * opts.stopOnResponse and a complete response arrived, or after opts.timeout
  * ms. Returns {data, response, serverClosed, elapsed, writeError}.
  */
@@ -106,8 +106,12 @@ export function exchange(port, steps, { timeout = 10_000, stopOnResponse = false
 				} else if (s.delay) {
 					await new Promise((res) => setTimeout(res, s.delay));
 				} else if (s.until === 'response') {
-					if (!parseResponse(Buffer.concat(chunks))?.complete)
-						await new Promise((res) => (responseWaiter = res));
+					if (!parseResponse(Buffer.concat(chunks))?.complete) {
+						await new Promise((res) => {
+							responseWaiter = res;
+							if (s.max) setTimeout(res, s.max);
+						});
+					}
 					responseWaiter = null;
 				}
 			}

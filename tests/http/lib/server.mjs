@@ -9,18 +9,22 @@
 //                      to CREATE DATABASE (printed by scripts/pg-temp.sh start)
 //   MADO_TEST_KEEP     keep the temporary data directories (for debugging)
 //   MADO_TEST_VERBOSE  copy the server's stdout/stderr to the test output
+//   MADO_ABR_CITY      mt_city_all.csv.zip (default: shared/ beside the repository)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const MADO_BIN = path.resolve(ROOT, process.env.MADO_BIN || 'build/madoguchi');
 export const PG_URL = process.env.MADO_TEST_PG_URL || '';
 export const BACKEND = PG_URL ? 'postgres' : 'sqlite';
+// ABR's list of municipalities (name look-up for `tenant add`): MADO_ABR_CITY,
+// or shared/ beside the repository as in the workspace and in CI.
+export const ABR_CITY = [process.env.MADO_ABR_CITY, path.resolve(ROOT, '../shared/data/abr/mt_city_all.csv.zip')]
+	.find((p) => p && existsSync(p)) ?? '';
 
 // The demo municipality and its log-ins, as `madoguchi init --demo` creates them.
 export const A = {
@@ -93,6 +97,15 @@ function childEnv(extra) {
 	return { ...env, ...extra };
 }
 
+/** Resolves like promise, or null after ms (the timer does not outlive it). */
+export function within(promise, ms) {
+	let timer;
+	const t = new Promise((resolve) => {
+		timer = setTimeout(() => resolve(null), ms);
+	});
+	return Promise.race([promise, t]).finally(() => clearTimeout(timer));
+}
+
 /** Runs `cmd args` to completion. Returns {code, signal, stdout, stderr}. */
 export function run(cmd, args, { env, input, timeout = 120_000 } = {}) {
 	return new Promise((resolve, reject) => {
@@ -115,7 +128,10 @@ export function run(cmd, args, { env, input, timeout = 120_000 } = {}) {
 				stderr: Buffer.concat(err).toString('utf8'),
 			});
 		});
-		child.stdin.end(input ?? '');
+		// The child may exit before reading its input: ignore EPIPE.
+		child.stdin.on('error', () => {});
+		if (input) child.stdin.end(input);
+		else child.stdin.end();
 	});
 }
 
@@ -163,15 +179,21 @@ export async function prepareData(opts = {}) {
 	});
 	const dbArgs = dbUrl ? ['--db', dbUrl] : [];
 
+	// Every command takes the server options; they are also in env.
 	const cli = async (args, { expect = 0, input } = {}) => {
-		const r = await run(MADO_BIN, args, { env, input });
+		const full = [...args];
+		if (!full.includes('--data-dir')) full.push('--data-dir', dataDir);
+		if (dbUrl && !full.includes('--db')) full.push(...dbArgs);
+		if (ABR_CITY && (args[0] === 'init' || args[0] === 'tenant') && !full.includes('--abr-city'))
+			full.push('--abr-city', ABR_CITY);
+		const r = await run(MADO_BIN, full, { env, input });
 		if (expect !== null && r.code !== expect)
-			throw new Error(describeRun(`madoguchi ${args.join(' ')}`, r));
+			throw new Error(describeRun(`madoguchi ${full.join(' ')}`, r));
 		return r;
 	};
 
 	if (!existsSync(MADO_BIN)) throw new Error(`${MADO_BIN} does not exist: build it first (make build)`);
-	await cli(['init', '--demo', '--data-dir', dataDir, ...dbArgs]);
+	await cli(['init', '--demo']);
 	const users = [];
 	if (opts.tenantB !== false) {
 		await cli(['tenant', 'add', B.lg]);
@@ -275,12 +297,12 @@ export async function serveData(data, args = []) {
 		stdoutLines,
 		stderrText: () => stderr,
 		exited: () => exited,
-		/** Resolves {code, signal} when the process exits. */
-		waitExit: () => exitPromise,
+		/** Resolves {code, signal} when the process exits, or null after ms. */
+		waitExit: (ms = 10_000) => within(exitPromise, ms),
 		/** SIGTERM, then expects exit status 0 within timeoutMs. */
 		async stop({ timeoutMs = 20_000, keep = false } = {}) {
 			if (!exited) child.kill('SIGTERM');
-			const res = await Promise.race([exitPromise, sleep(timeoutMs).then(() => null)]);
+			const res = await within(exitPromise, timeoutMs);
 			if (!res) {
 				child.kill('SIGKILL');
 				await exitPromise;

@@ -241,8 +241,8 @@ static void test_text_errors(void **state)
 		struct config t;
 		config_defaults(&t);
 		err[0] = '\0';
-		assert_int_equal(config_load_text(&t, bad[i].text, strlen(bad[i].text), "m.conf", err,
-						  sizeof err),
+		assert_int_equal(config_load_text(&t, bad[i].text, strlen(bad[i].text), "m.conf",
+						  err, sizeof err),
 				 -1);
 		if (strcmp(err, bad[i].msg) != 0)
 			fail_msg("got '%s', want '%s'", err, bad[i].msg);
@@ -310,8 +310,8 @@ static void test_args(void **state)
 {
 	struct config *c = *state;
 	char err[256];
-	assert_int_equal(run_args(c, err, sizeof err, "--port=9001", "--listen", "::", "--no-access-log",
-				  "--max-body", "2M", NULL),
+	assert_int_equal(run_args(c, err, sizeof err, "--port=9001", "--listen",
+				  "::", "--no-access-log", "--max-body", "2M", NULL),
 			 0);
 	assert_int_equal(c->port, 9001);
 	assert_string_equal(c->listen, "::");
@@ -345,8 +345,8 @@ static void test_args(void **state)
 		err[0] = '\0';
 		assert_int_equal(run_args(&t, err, sizeof err, bad[i].a, bad[i].b, NULL), -1);
 		if (!strstr(err, bad[i].msg))
-			fail_msg("%s %s: got '%s', want '%s'", bad[i].a, bad[i].b ? bad[i].b : "", err,
-				 bad[i].msg);
+			fail_msg("%s %s: got '%s', want '%s'", bad[i].a, bad[i].b ? bad[i].b : "",
+				 err, bad[i].msg);
 		config_release(&t);
 	}
 }
@@ -357,7 +357,8 @@ static void test_help(void **state)
 	char err[256];
 	assert_int_equal(run_args(c, err, sizeof err, "--help", NULL), CONFIG_HELP);
 	/* --help wins even over arguments that would fail */
-	assert_int_equal(run_args(c, err, sizeof err, "--port=bad", "bogus", "-h", NULL), CONFIG_HELP);
+	assert_int_equal(run_args(c, err, sizeof err, "--port=bad", "bogus", "-h", NULL),
+			 CONFIG_HELP);
 	assert_int_equal(c->port, 8080);
 }
 
@@ -372,11 +373,11 @@ static void test_precedence(void **state)
 	char cfgflag[160];
 	snprintf(cfgflag, sizeof cfgflag, "--config=%s", p);
 	assert_int_equal(run_args(c, err, sizeof err, "--port", "3333", cfgflag, NULL), 0);
-	assert_int_equal(c->port, 3333);    /* flag */
-	assert_int_equal(c->threads, 6);    /* env over file */
+	assert_int_equal(c->port, 3333);     /* flag */
+	assert_int_equal(c->threads, 6);     /* env over file */
 	assert_int_equal(c->job_workers, 5); /* file over default */
 	assert_string_equal(c->log_level, "warn");
-	assert_int_equal(c->db_pool, 8);    /* default */
+	assert_int_equal(c->db_pool, 8); /* default */
 
 	/* MADOGUCHI_CONFIG names the file when no flag does */
 	struct config t;
@@ -409,22 +410,38 @@ static void test_usage_lists_everything(void **state)
 	config_usage(f);
 	fclose(f);
 	static const char *const must[] = {
-		"--listen=ADDR",          "--port=N",
-		"--data-dir=DIR",         "--db=URL",
-		"--threads=N",            "--db-pool=N",
-		"--max-body=SIZE",        "--max-header=SIZE",
-		"--max-conns=N",          "--max-conns-per-ip=N",
-		"--idle-timeout=SECS",    "--request-timeout=SECS",
-		"--shutdown-grace=SECS",  "--tls-cert=FILE",
-		"--tls-key=FILE",         "--session-idle=SECS",
-		"--session-absolute=SECS", "--login-max-failures=N",
-		"--login-lockout=SECS",   "--audit-checkpoint-every=N",
-		"--audit-checkpoint-secs=SECS", "--job-workers=N",
-		"--trusted-ca=FILE",      "--crl=FILE",
-		"--log-level=LEVEL",      "--[no-]access-log",
-		"--config FILE",          "default: 8080",
-		"default: 127.0.0.1",     "range 1k..1G",
-		"env MADOGUCHI_MAX_CONNS_PER_IP", "default: none",
+		"--listen=ADDR",
+		"--port=N",
+		"--data-dir=DIR",
+		"--db=URL",
+		"--threads=N",
+		"--db-pool=N",
+		"--max-body=SIZE",
+		"--max-header=SIZE",
+		"--max-conns=N",
+		"--max-conns-per-ip=N",
+		"--idle-timeout=SECS",
+		"--request-timeout=SECS",
+		"--shutdown-grace=SECS",
+		"--tls-cert=FILE",
+		"--tls-key=FILE",
+		"--session-idle=SECS",
+		"--session-absolute=SECS",
+		"--login-max-failures=N",
+		"--login-lockout=SECS",
+		"--audit-checkpoint-every=N",
+		"--audit-checkpoint-secs=SECS",
+		"--job-workers=N",
+		"--trusted-ca=FILE",
+		"--crl=FILE",
+		"--log-level=LEVEL",
+		"--[no-]access-log",
+		"--config FILE",
+		"default: 8080",
+		"default: 127.0.0.1",
+		"range 1k..1G",
+		"env MADOGUCHI_MAX_CONNS_PER_IP",
+		"default: none",
 	};
 	for (size_t i = 0; i < sizeof must / sizeof *must; i++)
 		if (!strstr(text, must[i]))

@@ -19,8 +19,8 @@ static json_t *parse(const char *s, char *err, size_t errlen)
 static void test_ok(void **state)
 {
 	char err[200] = "x";
-	json_t *j = parse("{\"name\":\"山田\",\"lg_code\":\"302015\",\"n\":[1,2,{\"a\":null}]}", err,
-			  sizeof err);
+	json_t *j = parse("{\"name\":\"山田\",\"lg_code\":\"302015\",\"n\":[1,2,{\"a\":null}]}",
+			  err, sizeof err);
 	assert_non_null(j);
 	assert_string_equal(err, "");
 	assert_string_equal(json_string_value(json_object_get(j, "name")), "山田");
@@ -78,7 +78,8 @@ static void test_depth(void **state)
 	free(s);
 
 	/* brackets and escaped quotes inside strings are not nesting */
-	s = nest(JSONIN_MAX_DEPTH, "[", "]", "\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[{{{{\"");
+	s = nest(JSONIN_MAX_DEPTH, "[", "]",
+		 "\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[{{{{\"");
 	j = parse(s, err, sizeof err);
 	assert_non_null(j);
 	json_decref(j);
@@ -103,20 +104,22 @@ static void test_refusals(void **state)
 {
 	char err[200];
 	static const char *const bad[] = {
-		"",                       /* empty */
-		"{\"a\":1,\"a\":2}",      /* duplicate key */
-		"\"just a string\"",      /* top-level scalar */
-		"42",                     "null",
-		"{\"a\":\"\\u0000\"}",    /* NUL in a string */
-		"{\"a\":\"\xFF\"}",       /* invalid UTF-8 */
+		"",                  /* empty */
+		"{\"a\":1,\"a\":2}", /* duplicate key */
+		"\"just a string\"", /* top-level scalar */
+		"42",
+		"null",
+		"{\"a\":\"\\u0000\"}",      /* NUL in a string */
+		"{\"a\":\"\xFF\"}",         /* invalid UTF-8 */
 		"{\"a\":\"\xED\xA0\x80\"}", /* surrogate as UTF-8 */
-		"{\"a\":1}x",             /* trailing garbage */
-		"{\"a\":1,}",             /* trailing comma */
-		"{'a':1}",                /* single quotes */
-		"[1,2",                   /* truncated */
-		"{\"a\":NaN}",            "[01]",
+		"{\"a\":1}x",               /* trailing garbage */
+		"{\"a\":1,}",               /* trailing comma */
+		"{'a':1}",                  /* single quotes */
+		"[1,2",                     /* truncated */
+		"{\"a\":NaN}",
+		"[01]",
 		"[99999999999999999999999]", /* integer overflow */
-		"{\"a\":\"\x01\"}",       /* raw control character */
+		"{\"a\":\"\x01\"}",          /* raw control character */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		err[0] = '\0';

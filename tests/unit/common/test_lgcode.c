@@ -26,7 +26,9 @@ static void test_check_digit(void **state)
 	assert_int_equal(lgcode_check_digit("30201"), 5);
 	assert_int_equal(lgcode_check_digit("13105"), 9);
 	assert_int_equal(lgcode_check_digit("3020x"), -1);
-	assert_int_equal(lgcode_check_digit("302\0" "1"), -1);
+	assert_int_equal(lgcode_check_digit("302\0"
+					    "1"),
+			 -1);
 
 	assert_false(lgcode_valid("302016"));
 	assert_false(lgcode_valid("131058"));
@@ -94,7 +96,7 @@ static void write_zip(const char *path, const char *csv)
 	assert_int_equal(zip_close(z), 0);
 }
 
-#define HDR                                                                                        \
+#define HDR                                                                                         \
 	"lg_code,pref,pref_kana,pref_roma,county,county_kana,county_roma,city,city_kana,city_roma," \
 	"ward,ward_kana,ward_roma,efct_date,ablt_date,remarks\r\n"
 
@@ -104,10 +106,11 @@ static void test_load_synthetic(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/c.zip", dir);
 
-	write_zip(path, HDR
-		  "302015,和歌山県,ワカヤマケン,Wakayama,,,,和歌山市,ワカヤマシ,Wakayama-shi,,,,1947-04-17,,\r\n"
-		  "011011,北海道,ホッカイドウ,Hokkaido,,,,札幌市,サッポロシ,Sapporo-shi,中央区,チュウオウク,Chuo-ku,1972-04-01,,\r\n"
-		  "304212,和歌山県,ワカヤマケン,Wakayama,東牟婁郡,ヒガシムログン,Higashimuro-gun,那智勝浦町,ナチカツウラチョウ,Nachikatsuura-cho,,,,1947-04-17,,\r\n");
+	write_zip(
+		path, HDR
+		"302015,和歌山県,ワカヤマケン,Wakayama,,,,和歌山市,ワカヤマシ,Wakayama-shi,,,,1947-04-17,,\r\n"
+		"011011,北海道,ホッカイドウ,Hokkaido,,,,札幌市,サッポロシ,Sapporo-shi,中央区,チュウオウク,Chuo-ku,1972-04-01,,\r\n"
+		"304212,和歌山県,ワカヤマケン,Wakayama,東牟婁郡,ヒガシムログン,Higashimuro-gun,那智勝浦町,ナチカツウラチョウ,Nachikatsuura-cho,,,,1947-04-17,,\r\n");
 	struct tally t = {0};
 	assert_int_equal(lgcode_load(path, count_cb, &t, err, sizeof err), 0);
 	assert_int_equal(t.rows, 3);
@@ -201,10 +204,8 @@ static void test_real_abr_file(void **state)
 	static const struct {
 		const char *code, *pref, *name;
 	} known[] = {
-		{"302015", "和歌山県", "和歌山市"},
-		{"131059", "東京都", "文京区"},
-		{"131016", "東京都", "千代田区"},
-		{"011011", "北海道", "札幌市中央区"},
+		{"302015", "和歌山県", "和歌山市"}, {"131059", "東京都", "文京区"},
+		{"131016", "東京都", "千代田区"},   {"011011", "北海道", "札幌市中央区"},
 		{"465054", "鹿児島県", "屋久島町"},
 	};
 	for (size_t i = 0; i < sizeof known / sizeof *known; i++) {

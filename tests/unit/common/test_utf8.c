@@ -30,12 +30,12 @@ static void test_valid_boundaries(void **state)
 	assert_true(V("\xF0\x90\x80\x80")); /* U+10000 */
 	assert_true(V("\xF4\x8F\xBF\xBF")); /* U+10FFFF */
 	assert_true(V("\xF0\xA9\xB8\xBD")); /* 𩸽 (a CJK extension B character) */
-	assert_true(utf8_valid("a\0b", 3));  /* NUL is UTF-8; clean() refuses it */
+	assert_true(utf8_valid("a\0b", 3)); /* NUL is UTF-8; clean() refuses it */
 }
 
 static void test_invalid(void **state)
 {
-	assert_false(V("\x80"));             /* lone continuation */
+	assert_false(V("\x80")); /* lone continuation */
 	assert_false(V("\xBF"));
 	assert_false(V("\xC0\x80"));         /* overlong NUL */
 	assert_false(V("\xC1\xBF"));         /* overlong U+007F */
@@ -49,9 +49,9 @@ static void test_invalid(void **state)
 	assert_false(V("\xF5\x80\x80\x80"));
 	assert_false(V("\xFE"));
 	assert_false(V("\xFF"));
-	assert_false(V("\xE3\x81"));         /* truncated あ */
-	assert_false(V("\xE3\x41\x82"));     /* bad continuation */
-	assert_false(V("abc\xE3"));          /* truncated at the end */
+	assert_false(V("\xE3\x81"));     /* truncated あ */
+	assert_false(V("\xE3\x41\x82")); /* bad continuation */
+	assert_false(V("abc\xE3"));      /* truncated at the end */
 	/* the length bound is honoured: the sequence is complete only past n */
 	assert_false(utf8_valid("\xE3\x81\x82", 2));
 }
@@ -155,10 +155,10 @@ static void test_clean(void **state)
 	assert_false(utf8_clean("a\x1B[31m", 6)); /* terminal escape */
 	assert_false(utf8_clean("a\x7F", 2));
 	assert_false(utf8_clean("a\0b", 3));
-	assert_false(utf8_clean("\xC2\x85", 2));  /* U+0085 NEL, a C1 control */
-	assert_false(utf8_clean("\xC2\x9F", 2));  /* U+009F */
-	assert_true(utf8_clean("\xC2\xA0", 2));   /* U+00A0 is printable */
-	assert_false(utf8_clean("\xC0\x80", 2));  /* invalid is never clean */
+	assert_false(utf8_clean("\xC2\x85", 2)); /* U+0085 NEL, a C1 control */
+	assert_false(utf8_clean("\xC2\x9F", 2)); /* U+009F */
+	assert_true(utf8_clean("\xC2\xA0", 2));  /* U+00A0 is printable */
+	assert_false(utf8_clean("\xC0\x80", 2)); /* invalid is never clean */
 	assert_true(utf8_clean_line("山田\t太郎", strlen("山田\t太郎")));
 	assert_false(utf8_clean_line("a\nb", 3));
 	assert_false(utf8_clean_line("a\rb", 3));
@@ -195,7 +195,8 @@ static void test_json_esc_uses_decoder(void **state)
 	struct buf b;
 	buf_init(&b, 256);
 	assert_int_equal(json_esc_append(&b, "和\"\\\x01\xED\xA0\x80z"), 0);
-	assert_string_equal(buf_cstr(&b), "\"和\\\"\\\\\\u0001\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDz\"");
+	assert_string_equal(buf_cstr(&b),
+			    "\"和\\\"\\\\\\u0001\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDz\"");
 	buf_reset(&b);
 	/* a truncated sequence at the very end must not read past the NUL */
 	assert_int_equal(json_esc_append(&b, "a\xE3\x81"), 0);

@@ -62,7 +62,8 @@ static void make_zip(const char *path, const struct member *m, size_t n)
 		zip_int64_t idx = zip_file_add(z, m[i].name, src, 0);
 		assert_true(idx >= 0);
 		if (m[i].store)
-			assert_int_equal(zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0), 0);
+			assert_int_equal(
+				zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0), 0);
 	}
 	assert_int_equal(zip_close(z), 0);
 }
@@ -76,7 +77,8 @@ static int read_all(struct zipcsv *z, char *out, size_t cap)
 	int rc;
 	out[0] = '\0';
 	while ((rc = csv_next(c)) > 0)
-		len += (size_t)snprintf(out + len, cap - len, "%s=%s;", csv_field(c, 0), csv_field(c, 1));
+		len += (size_t)snprintf(out + len, cap - len, "%s=%s;", csv_field(c, 0),
+					csv_field(c, 1));
 	return rc;
 }
 

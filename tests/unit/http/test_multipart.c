@@ -36,12 +36,12 @@ static void test_boundary(void **state)
 	assert_int_equal(multipart_boundary("Multipart/Form-Data;BOUNDARY=\"a b:c\"", b, sizeof b),
 			 0);
 	assert_string_equal(b, "a b:c");
-	assert_int_equal(
-		multipart_boundary("multipart/form-data; charset=utf-8; boundary=xyz ;", b, sizeof b),
-		0);
-	assert_string_equal(b, "xyz");
-	assert_int_equal(multipart_boundary("multipart/form-data; boundary=\"=_Part_1\"", b, sizeof b),
+	assert_int_equal(multipart_boundary("multipart/form-data; charset=utf-8; boundary=xyz ;", b,
+					    sizeof b),
 			 0);
+	assert_string_equal(b, "xyz");
+	assert_int_equal(
+		multipart_boundary("multipart/form-data; boundary=\"=_Part_1\"", b, sizeof b), 0);
 	assert_string_equal(b, "=_Part_1");
 
 	assert_int_equal(multipart_boundary("application/x-www-form-urlencoded", b, sizeof b),
@@ -51,13 +51,15 @@ static void test_boundary(void **state)
 	assert_int_equal(multipart_boundary("multipart/mixed; boundary=a", b, sizeof b),
 			 MULTIPART_ENOTFORM);
 	assert_int_equal(multipart_boundary(NULL, b, sizeof b), MULTIPART_ENOTFORM);
-	assert_int_equal(multipart_boundary("multipart/form-data", b, sizeof b), MULTIPART_EBOUNDARY);
+	assert_int_equal(multipart_boundary("multipart/form-data", b, sizeof b),
+			 MULTIPART_EBOUNDARY);
 	assert_int_equal(multipart_boundary("multipart/form-data; boundary=", b, sizeof b),
 			 MULTIPART_EBOUNDARY);
 	assert_int_equal(multipart_boundary("multipart/form-data; boundary=\"\"", b, sizeof b),
 			 MULTIPART_EBOUNDARY);
-	assert_int_equal(multipart_boundary("multipart/form-data; boundary=a; boundary=b", b, sizeof b),
-			 MULTIPART_EBOUNDARY);
+	assert_int_equal(
+		multipart_boundary("multipart/form-data; boundary=a; boundary=b", b, sizeof b),
+		MULTIPART_EBOUNDARY);
 	assert_int_equal(multipart_boundary("multipart/form-data; boundary=\"a \"", b, sizeof b),
 			 MULTIPART_EBOUNDARY); /* space may not be last */
 	assert_int_equal(multipart_boundary("multipart/form-data; boundary=a*b", b, sizeof b),
@@ -73,35 +75,36 @@ static void test_boundary(void **state)
 	snprintf(max, sizeof max, "multipart/form-data; boundary=%071d", 7);
 	assert_int_equal(multipart_boundary(max, b, sizeof b), MULTIPART_EBOUNDARY);
 	char tiny[4];
-	assert_int_equal(multipart_boundary("multipart/form-data; boundary=abcd", tiny, sizeof tiny),
-			 MULTIPART_EBOUNDARY);
+	assert_int_equal(
+		multipart_boundary("multipart/form-data; boundary=abcd", tiny, sizeof tiny),
+		MULTIPART_EBOUNDARY);
 	assert_string_equal(tiny, "");
 }
 
-#define FORM_HEAD                                                                          \
-	"--" B "\r\n"                                                                      \
-	"Content-Disposition: form-data; name=\"name\"\r\n"                                \
-	"\r\n"                                                                             \
-	"山田 太郎\r\n"                                                                    \
-	"--" B "\r\n"                                                                      \
-	"content-disposition: form-data; name=\"memo\"\r\n"                                \
-	"\r\n"                                                                             \
-	"line 1\r\nline 2\r\n"                                                             \
-	"--" B "\r\n"                                                                      \
-	"Content-Disposition: form-data; name=\"doc\"; filename=\"C:\\dir\\申請書.pdf\"\r\n" \
-	"Content-Type: application/pdf\r\n"                                                \
+#define FORM_HEAD                                                                                  \
+	"--" B "\r\n"                                                                              \
+	"Content-Disposition: form-data; name=\"name\"\r\n"                                        \
+	"\r\n"                                                                                     \
+	"山田 太郎\r\n"                                                                        \
+	"--" B "\r\n"                                                                              \
+	"content-disposition: form-data; name=\"memo\"\r\n"                                        \
+	"\r\n"                                                                                     \
+	"line 1\r\nline 2\r\n"                                                                     \
+	"--" B "\r\n"                                                                              \
+	"Content-Disposition: form-data; name=\"doc\"; filename=\"C:\\dir\\申請書.pdf\"\r\n"    \
+	"Content-Type: application/pdf\r\n"                                                        \
 	"\r\n"
-#define FORM_TAIL                                                                          \
-	"\r\n"                                                                             \
-	"--" B "\r\n"                                                                      \
-	"Content-Disposition: form-data; name=\"empty\"\r\n"                               \
-	"\r\n"                                                                             \
-	"\r\n"                                                                             \
-	"--" B "\r\n"                                                                      \
-	"Content-Disposition: form-data; name=\"nofile\"; filename=\"\"\r\n"               \
-	"Content-Type: application/octet-stream\r\n"                                       \
-	"\r\n"                                                                             \
-	"\r\n"                                                                             \
+#define FORM_TAIL                                                                                  \
+	"\r\n"                                                                                     \
+	"--" B "\r\n"                                                                              \
+	"Content-Disposition: form-data; name=\"empty\"\r\n"                                       \
+	"\r\n"                                                                                     \
+	"\r\n"                                                                                     \
+	"--" B "\r\n"                                                                              \
+	"Content-Disposition: form-data; name=\"nofile\"; filename=\"\"\r\n"                       \
+	"Content-Type: application/octet-stream\r\n"                                               \
+	"\r\n"                                                                                     \
+	"\r\n"                                                                                     \
 	"--" B "--\r\n"
 
 /* The file holds a NUL, CR LF, "--" and a byte that is not UTF-8. */
@@ -165,7 +168,8 @@ static void test_preamble_epilogue_padding(void **state)
 	assert_string_equal(mp.parts[0].value, "1");
 
 	static const char only_close[] = "--XYZ--";
-	assert_int_equal(multipart_parse(a, only_close, sizeof only_close - 1, "XYZ", NULL, &mp), 0);
+	assert_int_equal(multipart_parse(a, only_close, sizeof only_close - 1, "XYZ", NULL, &mp),
+			 0);
 	assert_int_equal(mp.n, 0);
 }
 
@@ -204,18 +208,22 @@ static void test_malformed(void **state)
 		 MULTIPART_ESYNTAX, "empty name"},
 		{"--b\r\nContent-Disposition: form-data; name=a; name=b\r\n\r\nv\r\n--b--",
 		 MULTIPART_ESYNTAX, "name twice"},
-		{"--b\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n--b--", MULTIPART_ESYNTAX,
-		 "unterminated quote"},
+		{"--b\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n--b--",
+		 MULTIPART_ESYNTAX, "unterminated quote"},
 		{"--b\r\n" CD CD "\r\nv\r\n--b--", MULTIPART_ESYNTAX, "header twice"},
 		{"--b\r\n" CD " folded\r\n\r\nv\r\n--b--", MULTIPART_ESYNTAX, "obsolete folding"},
 		{"--b\n" CD "\nv\n--b--", MULTIPART_ESYNTAX, "bare LF"},
-		{"--b\r\nContent-Disposition: form-data; name=\"f\"\n\r\nv\r\n--b--", MULTIPART_ESYNTAX,
-		 "bare LF in header"},
+		{"--b\r\nContent-Disposition: form-data; name=\"f\"\n\r\nv\r\n--b--",
+		 MULTIPART_ESYNTAX, "bare LF in header"},
 		{"--b\r\nContent-Disposition form-data\r\n\r\nv\r\n--b--", MULTIPART_ESYNTAX,
 		 "no colon"},
 		{"--b\r\nBad Name: x\r\n" CD "\r\nv\r\n--b--", MULTIPART_ESYNTAX, "space in name"},
-		{"--bX\r\n" CD "\r\nv\r\n--b--", MULTIPART_ESYNTAX, "boundary prefix of a longer one"},
-		{"--b\r\n" CD "\r\nv\r\n--bX\r\n--b--", MULTIPART_ESYNTAX, "look-alike inside content"},
+		{"--bX\r\n" CD "\r\nv\r\n--b--", MULTIPART_ESYNTAX,
+		 "boundary prefix of a longer one"},
+		{"--b\r\n" CD "\r\nv\r\n--bX\r\n--b--", MULTIPART_ESYNTAX,
+		 "look-alike inside content"},
+		{"--b\r\n" CD "\r\nv\r\n--bXY" CD "\r\nw\r\n--b--", MULTIPART_ESYNTAX,
+		 "text right after a delimiter"},
 		{"--b\r\n" CD "\r\n\xFF\r\n--b--", MULTIPART_EUTF8, "invalid UTF-8 text"},
 		{"--b\r\nContent-Disposition: form-data; name=\"\xFF\"\r\n\r\nv\r\n--b--",
 		 MULTIPART_EUTF8, "invalid UTF-8 name"},
@@ -225,20 +233,24 @@ static void test_malformed(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int rc = parse_str(a, cases[i].body, NULL);
 		if (rc != cases[i].rc)
-			fail_msg("%s: got %d (%s), want %d", cases[i].why, rc, multipart_strerror(rc),
-				 cases[i].rc);
+			fail_msg("%s: got %d (%s), want %d", cases[i].why, rc,
+				 multipart_strerror(rc), cases[i].rc);
 	}
 	/* NUL in a text field, which strlen-based cases cannot hold */
 	static const char nul[] = "--b\r\n" CD "\r\na\0b\r\n--b--";
 	struct multipart mp;
 	assert_int_equal(multipart_parse(a, nul, sizeof nul - 1, "b", NULL, &mp), MULTIPART_ENUL);
 	/* but a file may hold anything */
-	static const char nulf[] = "--b\r\nContent-Disposition: form-data; name=f; filename=x\r\n\r\n"
-				   "a\0\xFF\r\n--b--";
+	static const char nulf[] =
+		"--b\r\nContent-Disposition: form-data; name=f; filename=x\r\n\r\n"
+		"a\0\xFF\r\n--b--";
 	assert_int_equal(multipart_parse(a, nulf, sizeof nulf - 1, "b", NULL, &mp), 0);
 	assert_int_equal(mp.parts[0].len, 3);
+	/* no body at all */
+	assert_int_equal(multipart_parse(a, NULL, 0, "b", NULL, &mp), MULTIPART_ESYNTAX);
 	/* an invalid boundary argument */
-	assert_int_equal(multipart_parse(a, nulf, sizeof nulf - 1, "", NULL, &mp), MULTIPART_EBOUNDARY);
+	assert_int_equal(multipart_parse(a, nulf, sizeof nulf - 1, "", NULL, &mp),
+			 MULTIPART_EBOUNDARY);
 	assert_int_equal(multipart_parse(a, nulf, sizeof nulf - 1, NULL, NULL, &mp),
 			 MULTIPART_EBOUNDARY);
 	assert_int_equal(multipart_parse(a, nulf, sizeof nulf - 1, "a*", NULL, &mp),
@@ -251,7 +263,8 @@ static void test_limits(void **state)
 	struct multipart_limits lim = {.max_parts = 2, .max_header = 64, .max_value = 4};
 	assert_int_equal(parse_str(a, "--b\r\n" CD "\r\n1234\r\n--b--", &lim), 0);
 	assert_int_equal(parse_str(a, "--b\r\n" CD "\r\n12345\r\n--b--", &lim), MULTIPART_ETOOBIG);
-	assert_int_equal(parse_str(a, "--b\r\n" CD "\r\n1\r\n--b\r\n" CD "\r\n2\r\n--b--", &lim), 0);
+	assert_int_equal(parse_str(a, "--b\r\n" CD "\r\n1\r\n--b\r\n" CD "\r\n2\r\n--b--", &lim),
+			 0);
 	assert_int_equal(parse_str(a,
 				   "--b\r\n" CD "\r\n1\r\n--b\r\n" CD "\r\n2\r\n--b\r\n" CD
 				   "\r\n3\r\n--b--",
@@ -259,13 +272,17 @@ static void test_limits(void **state)
 			 MULTIPART_ETOOMANY);
 	/* 64 bytes of headers is not enough for this block */
 	assert_int_equal(parse_str(a,
-				   "--b\r\n" CD "Content-Type: text/plain; charset=utf-8\r\n\r\n1\r\n--b--",
+				   "--b\r\n" CD
+				   "Content-Type: text/plain; charset=utf-8\r\n\r\n1\r\n--b--",
 				   &lim),
 			 MULTIPART_ETOOBIG);
 	/* files are not bounded by max_value */
 	assert_int_equal(
-		parse_str(a, "--b\r\nContent-Disposition: form-data; name=f; filename=x\r\n\r\n0123456789\r\n--b--",
-			  &(struct multipart_limits){.max_parts = 2, .max_header = 128, .max_value = 4}),
+		parse_str(
+			a,
+			"--b\r\nContent-Disposition: form-data; name=f; filename=x\r\n\r\n0123456789\r\n--b--",
+			&(struct multipart_limits){
+				.max_parts = 2, .max_header = 128, .max_value = 4}),
 		0);
 	/* too many header lines */
 	struct buf b;
@@ -279,7 +296,11 @@ static void test_limits(void **state)
 	/* the default part count */
 	buf_init(&b, 1 << 20);
 	for (int i = 0; i <= MULTIPART_DEFAULT_MAX_PARTS; i++)
-		assert_int_equal(buf_printf(&b, "--b\r\nContent-Disposition: form-data; name=f%d\r\n\r\n%d\r\n", i, i), 0);
+		assert_int_equal(
+			buf_printf(&b,
+				   "--b\r\nContent-Disposition: form-data; name=f%d\r\n\r\n%d\r\n",
+				   i, i),
+			0);
 	assert_int_equal(buf_puts(&b, "--b--"), 0);
 	assert_int_equal(parse_str(a, b.p, NULL), MULTIPART_ETOOMANY);
 	buf_release(&b);

@@ -18,7 +18,10 @@ static void h(struct req *r, struct res *s)
 {
 }
 
-#define R(m, p) {(m), (p), h, NULL, 0, (p)}
+#define R(m, p)                                                                                    \
+	{                                                                                          \
+		(m), (p), h, NULL, 0, (p)                                                          \
+	}
 
 struct fx {
 	struct router *rt;
@@ -148,7 +151,8 @@ static void test_precedence_any_order(void **state)
 static void test_backtracking(void **state)
 {
 	struct fx *f = *state;
-	static const struct route lit = R(HTTP_GET, "/a/new/edit"), prm = R(HTTP_GET, "/a/:id/view");
+	static const struct route lit = R(HTTP_GET, "/a/new/edit"),
+				  prm = R(HTTP_GET, "/a/:id/view");
 	assert_int_equal(router_add(f->rt, &lit), 0);
 	assert_int_equal(router_add(f->rt, &prm), 0);
 	assert_int_equal(match(f, HTTP_GET, "/a/new/view", NULL), ROUTER_FOUND);
@@ -194,6 +198,19 @@ static void test_methods_and_allow(void **state)
 			 ROUTER_BAD_METHOD);
 }
 
+/* An explicit HEAD route wins over HEAD-via-GET at the same node. */
+static void test_explicit_head(void **state)
+{
+	struct fx *f = *state;
+	static const struct route get = R(HTTP_GET, "/f"), head = R(HTTP_HEAD, "/f");
+	assert_int_equal(router_add(f->rt, &get), 0);
+	assert_int_equal(router_add(f->rt, &head), 0);
+	assert_int_equal(match(f, HTTP_HEAD, "/f", NULL), ROUTER_FOUND);
+	assert_ptr_equal(f->req.route, &head);
+	assert_int_equal(match(f, HTTP_GET, "/f", NULL), ROUTER_FOUND);
+	assert_ptr_equal(f->req.route, &get);
+}
+
 /* A method refused by the literal route falls through to the :param route
  * that takes it. */
 static void test_method_falls_through(void **state)
@@ -211,11 +228,28 @@ static void test_malformed_patterns(void **state)
 {
 	struct fx *f = *state;
 	static const char *const bad[] = {
-		"",           "a",        "//",          "/a/",          "/a//b",
-		"/:",         "/*",       "/:1x",        "/:a-b",        "/*rest/more",
-		"/:id/:id",   "/:id/*id", "/a/./b",      "/a/../b",      "/.",
-		"/a b",       "/a?b",     "/a#b",        "/a\tb",        "/\xFF",
-		"/a\x7F",     "/:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"",
+		"a",
+		"//",
+		"/a/",
+		"/a//b",
+		"/:",
+		"/*",
+		"/:1x",
+		"/:a-b",
+		"/*rest/more",
+		"/:id/:id",
+		"/:id/*id",
+		"/a/./b",
+		"/a/../b",
+		"/.",
+		"/a b",
+		"/a?b",
+		"/a#b",
+		"/a\tb",
+		"/\xFF",
+		"/a\x7F",
+		"/:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		"/:p1/:p2/:p3/:p4/:p5/:p6/:p7/:p8/:p9",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -329,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_precedence_any_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backtracking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_methods_and_allow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_explicit_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_method_falls_through, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_patterns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_params, setup, teardown),

@@ -188,10 +188,11 @@ static void test_parse_errors(void **state)
 		const char *s;
 		int rc;
 	} cases[] = {
-		{"=x", URLENC_ENAME},     {"a=1&=2", URLENC_ENAME}, {"a=%", URLENC_EHEX},
-		{"a=%G0", URLENC_EHEX},   {"%=1", URLENC_EHEX},     {"a=%00", URLENC_ENUL},
-		{"a%00=1", URLENC_ENUL},  {"a=%FF", URLENC_EUTF8},  {"a=\xC0\x80", URLENC_EUTF8},
-		{"a=1&b=%ED%A0%80", URLENC_EUTF8},
+		{"=x", URLENC_ENAME},         {"a=1&=2", URLENC_ENAME},
+		{"a=%", URLENC_EHEX},         {"a=%G0", URLENC_EHEX},
+		{"%=1", URLENC_EHEX},         {"a=%00", URLENC_ENUL},
+		{"a%00=1", URLENC_ENUL},      {"a=%FF", URLENC_EUTF8},
+		{"a=\xC0\x80", URLENC_EUTF8}, {"a=1&b=%ED%A0%80", URLENC_EUTF8},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int rc = urlenc_parse(a, cases[i].s, strlen(cases[i].s), NULL, &f);
