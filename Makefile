@@ -19,10 +19,13 @@ FUZZ_SECONDS ?= 60
 DATA_DIR ?= var
 LISTEN ?= 127.0.0.1
 PORT ?= 8080
+# ABR's mt_city_all.csv.zip for the municipality's name; empty: the server's
+# default (../shared/data/abr/ beside the repository).
+ABR_CITY ?=
 
 CMAKE_CONFIGURE = cmake -S . -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
-.PHONY: build build-asan build-clang build-fuzz run test check check-banned check-format \
+.PHONY: build build-server build-asan build-clang build-fuzz run test check check-banned check-format \
 	format bench fuzz clean distclean deps deps-test deps-bench
 
 # --- builds -----------------------------------------------------------------
@@ -32,6 +35,11 @@ CMAKE_CONFIGURE = cmake -S . -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 build:
 	CC=gcc $(CMAKE_CONFIGURE) -B build
 	cmake --build build -j$(JOBS)
+
+# Only the server binary (what `make run` needs).
+build-server:
+	CC=gcc $(CMAKE_CONFIGURE) -B build
+	cmake --build build -j$(JOBS) --target madoguchi
 
 build-asan:
 	CC=gcc $(CMAKE_CONFIGURE) -B build-asan -DMADO_SANITIZE=ON
@@ -57,16 +65,13 @@ deps-bench:
 	@scripts/deps.sh build bench
 
 # --- run ----------------------------------------------------------------------
-# `init` is idempotent: a second `make run` keeps the data in $(DATA_DIR).
-run: deps build
+# `init` is idempotent: a second `make run` keeps the data in $(DATA_DIR). It
+# prints the demo log-ins (resident, 市民課 clerk, administrator of 和歌山市).
+run: deps build-server
 	@mkdir -p $(DATA_DIR)
-	build/madoguchi init --demo --data-dir $(DATA_DIR)
-	@printf '\n  madoguchi: http://%s:%s/\n' '$(LISTEN)' '$(PORT)'
-	@printf '  demo municipality: 302015 和歌山市\n'
-	@printf '    resident       login: resident   password: madoguchi-resident\n'
-	@printf '    市民課 clerk    login: clerk      password: madoguchi-clerk\n'
-	@printf '    administrator  login: admin      password: madoguchi-admin\n'
-	@printf '  stop with Ctrl-C\n\n'
+	build/madoguchi init --demo --data-dir $(DATA_DIR) $(if $(ABR_CITY),--abr-city $(ABR_CITY))
+	@printf '\nOpen http://%s:%s/ in a browser and log in with one of the accounts above.\n' '$(LISTEN)' '$(PORT)'
+	@printf 'Stop the server with Ctrl-C.\n\n'
 	exec build/madoguchi serve --data-dir $(DATA_DIR) --listen $(LISTEN) --port $(PORT)
 
 # --- test ---------------------------------------------------------------------

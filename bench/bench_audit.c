@@ -1,7 +1,9 @@
 /* Benchmark of the audit chain: durable appends per second through group
  * commit on a fresh SQLite file (WAL, synchronous=FULL), then verify speed.
  * Usage: bench_audit [-t threads] [-n entries] [-s subjects] [-c ckpt_every] [-d dir] [-k]
- * -s: distinct residents per thread (default 1000; 0: no subject). */
+ *                    [-u postgres://…]
+ * -s: distinct residents per thread (default 1000; 0: no subject).
+ * -u: run on that (emptied) PostgreSQL database instead of a new SQLite file. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -38,7 +40,8 @@ static void *worker_main(void *arg)
 
 	for (long i = 0; i < w->n; i++) {
 		if (w->subjects > 0)
-			snprintf(subject, sizeof subject, "resident-%d-%ld", w->id, i % w->subjects);
+			snprintf(subject, sizeof subject, "resident-%d-%ld", w->id,
+				 i % w->subjects);
 		snprintf(req, sizeof req, "req-%d-%ld", w->id, i);
 		struct audit_entry e = {
 			.lg_code = "302015",
@@ -81,12 +84,12 @@ static int cmp_double(const void *x, const void *y)
 int main(int argc, char **argv)
 {
 	long nthreads = 64, total = 200000, every_n = 1000, subjects = 1000;
-	const char *base = getenv("TMPDIR");
+	const char *base = getenv("TMPDIR"), *pg_url = NULL;
 	int keep = 0, opt;
 	char dir[PATH_MAX], path[PATH_MAX + 16], url[PATH_MAX + 32], err[256];
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
 
-	while ((opt = getopt(argc, argv, "t:n:s:c:d:k")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:s:c:d:ku:")) != -1) {
 		switch (opt) {
 		case 't':
 			nthreads = arg_long(optarg, 1, 4096);
@@ -106,9 +109,13 @@ int main(int argc, char **argv)
 		case 'k':
 			keep = 1;
 			break;
+		case 'u':
+			pg_url = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-t threads] [-n entries] [-s subjects] [-c ckpt_every]"
-				" [-d dir] [-k]\n",
+			fprintf(stderr,
+				"usage: %s [-t threads] [-n entries] [-s subjects] [-c ckpt_every]"
+				" [-d dir] [-k] [-u postgres-url]\n",
 				argv[0]);
 			return 2;
 		}
@@ -124,12 +131,24 @@ int main(int argc, char **argv)
 	}
 	snprintf(path, sizeof path, "%s/audit.db", dir);
 	snprintf(url, sizeof url, "sqlite:%s", path);
+	if (pg_url) {
+		rmdir(dir);
+		keep = 1;
+		snprintf(path, sizeof path, "(postgresql)");
+		snprintf(url, sizeof url, "%s", pg_url);
+	}
 	struct db *db = db_open(url, 4, err, sizeof err);
 	if (!db) {
 		fprintf(stderr, "db_open: %s\n", err);
 		return 1;
 	}
 	struct db_conn *c = db_acquire(db);
+	if (pg_url &&
+	    db_exec(c, "DROP TABLE IF EXISTS audit_log; DROP TABLE IF EXISTS audit_checkpoint;"
+		       " DELETE FROM schema_migrations WHERE module = 'audit'") != 0) {
+		fprintf(stderr, "cannot empty the PostgreSQL database: %s\n", db_errmsg(c));
+		return 1;
+	}
 	if (audit_migrate(c, err, sizeof err) != 0) {
 		fprintf(stderr, "migrate: %s\n", err);
 		return 1;
@@ -178,8 +197,8 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)total, sizeof *lat, cmp_double);
 	printf("audit_appends_per_s=%.0f entries=%" PRIu64 " threads=%ld batches=%" PRIu64 "\n",
 	       (double)st.appended / el, st.appended, nthreads, st.batches);
-	printf("audit_bench subjects_per_thread=%ld checkpoint_every=%ld db=%s\n", subjects, every_n,
-	       path);
+	printf("audit_bench subjects_per_thread=%ld checkpoint_every=%ld db=%s\n", subjects,
+	       every_n, path);
 	printf("audit_append_latency_us p50=%.0f p99=%.0f max=%.0f avg_batch=%.1f failures=%ld\n",
 	       lat[total / 2], lat[(size_t)((double)total * 0.99)], lat[total - 1],
 	       st.batches ? (double)st.appended / (double)st.batches : 0.0, failures);
@@ -188,7 +207,8 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	rc = audit_verify(c, pk, &r);
 	el = now_s() - t0;
-	printf("audit_verify_entries_per_s=%.0f entries=%" PRId64 " checkpoints=%" PRId64 " ok=%d\n",
+	printf("audit_verify_entries_per_s=%.0f entries=%" PRId64 " checkpoints=%" PRId64
+	       " ok=%d\n",
 	       (double)r.entries / el, r.entries, r.checkpoints, rc == 0);
 	if (rc != 0)
 		fprintf(stderr, "verify: %s at seq %" PRId64 ": %s\n", audit_strerror(rc),
@@ -206,7 +226,7 @@ int main(int argc, char **argv)
 			unlink(url);
 		}
 		rmdir(dir);
-	} else {
+	} else if (!pg_url) {
 		printf("kept %s\n", path);
 	}
 	return rc == 0 && failures == 0 ? 0 : 1;

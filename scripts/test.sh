@@ -17,16 +17,21 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-BUILD=${BUILD:-build}
-BUILD_ASAN=${BUILD_ASAN:-build-asan}
-BUILD_FUZZ=${BUILD_FUZZ:-build-fuzz}
+abspath() { if [[ $1 == /* ]]; then echo "$1"; else echo "$ROOT/$1"; fi; }
+BUILD=$(abspath "${BUILD:-build}")
+BUILD_ASAN=$(abspath "${BUILD_ASAN:-build-asan}")
+BUILD_FUZZ=$(abspath "${BUILD_FUZZ:-build-fuzz}")
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-10}
 LOGS=${MADO_TEST_LOGS:-$(mktemp -d /tmp/mado-test.XXXXXX)}
 mkdir -p "$LOGS"
 
 # Sanitizer runs stop at the first error and report leaks.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Leaks inside system libraries, if any must be ignored, are listed there.
+if [[ -z ${LSAN_OPTIONS:-} && -f tests/lsan.supp ]]; then
+	export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
+fi
 # No server options leak in from the caller's environment.
 while IFS='=' read -r name _; do
 	[[ $name == MADOGUCHI_* ]] && unset "$name"
@@ -130,16 +135,16 @@ http_sqlite_layer() {
 		record http-sqlite 0 1 "no server binary"
 		return
 	fi
-	MADO_BIN=$ROOT/$BUILD_ASAN/madoguchi MADO_MKCERTS=$(mkcerts_path) \
+	MADO_BIN=$BUILD_ASAN/madoguchi MADO_MKCERTS=$(mkcerts_path) \
 		node_layer http-sqlite 2400 tests/http/*.test.mjs
 }
 
 mkcerts_path() {
 	local d
 	for d in "$BUILD" "$BUILD_ASAN"; do
-		[[ -x $d/mkcerts ]] && { echo "$ROOT/$d/mkcerts"; return; }
+		[[ -x $d/mkcerts ]] && { echo "$d/mkcerts"; return; }
 	done
-	echo "$ROOT/$BUILD/mkcerts"
+	echo "$BUILD/mkcerts"
 }
 
 PG_DIR=
@@ -183,7 +188,11 @@ http_pg_layer() {
 			dir=${line#export *DIR=}
 			dir=${dir#[\"\']}; dir=${dir%[\"\']}
 			;;
-		/*) [[ -z $dir && -d $line ]] && dir=$line ;;
+		*)
+			# a bare path, or "…: /path": the last word, if it is a directory
+			local last=${line##* }
+			[[ -z $dir && $last == /* && -d $last ]] && dir=$last
+			;;
 		esac
 	done <<<"$out"
 	PG_DIR=$dir
@@ -195,7 +204,7 @@ http_pg_layer() {
 		return
 	fi
 	echo "PostgreSQL: $url (directory ${dir:-unknown})"
-	MADO_BIN=$ROOT/$BUILD/madoguchi MADO_MKCERTS=$(mkcerts_path) MADO_TEST_PG_URL=$url \
+	MADO_BIN=$BUILD/madoguchi MADO_MKCERTS=$(mkcerts_path) MADO_TEST_PG_URL=$url \
 		node_layer http-pg 2400 tests/http/*.test.mjs
 	stop_pg
 }
@@ -211,7 +220,7 @@ e2e_layer() {
 		record e2e 0 1 "no playwright-core"
 		return
 	fi
-	MADO_BIN=$ROOT/$BUILD/madoguchi node_layer e2e 1200 tests/e2e/*.test.mjs
+	MADO_BIN=$BUILD/madoguchi node_layer e2e 1200 tests/e2e/*.test.mjs
 }
 
 # --- (d) fuzz smoke -------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app/dispatch.h"
 #include "app/pages.h"
@@ -79,7 +80,30 @@ static void api_me_history(struct req *r, struct res *s)
 		res_problem(r, s, 503, http_status_title_ja(503), NULL);
 		return;
 	}
-	json_t *out = json_pack("{s:o}", "items", items);
+	/* what a resident needs to read, with the time in ISO 8601 */
+	json_t *clean = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(items, i, e)
+	{
+		time_t t = (time_t)(json_integer_value(json_object_get(e, "ts_ms")) / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		char iso[32];
+		strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_t *o = json_object();
+		static const char *const keep[] = {"seq",	 "when",       "actor_kind",
+						   "actor_name", "actor_org",  "action",
+						   "action_ja",	 "purpose",    "outcome",
+						   "outcome_ja", "request_id", NULL};
+		for (const char *const *k = keep; *k; k++)
+			json_object_set(o, *k, json_object_get(e, *k) ? json_object_get(e, *k)
+								      : json_null());
+		json_object_set_new(o, "ts", json_string(iso));
+		json_array_append_new(clean, o);
+	}
+	json_decref(items);
+	json_t *out = json_pack("{s:o}", "items", clean);
 	json_object_set_new(out, "next", next ? json_integer(next) : json_null());
 	res_json(r, s, 200, out);
 }
@@ -192,6 +216,10 @@ static void api_account_get(struct req *r, struct res *s)
 
 static void api_users(struct req *r, struct res *s)
 {
+	if (platform_audit(r, "account.list", NULL, "利用者と役割の管理", "ok", NULL) != 0) {
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		return;
+	}
 	res_json(r, s, 200,
 		 json_pack("{s:o}", "items", account_list(app_db(r), r->arena, r->who.lg_code)));
 }

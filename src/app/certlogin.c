@@ -164,13 +164,13 @@ static void api_challenge(struct req *r, struct res *s)
 	if (!in)
 		return;
 	const char *lg = json_string_value(json_object_get(in, "lg_code"));
+	lg = lg ? arena_strdup(r->arena, lg) : NULL;
+	json_decref(in);
 	if (!lg || tenant_get(app_db(r), r->arena, lg, NULL, NULL) != 0) {
-		json_decref(in);
 		res_problem(r, s, 404, "その市区町村はこのシステムにありません", NULL);
 		return;
 	}
 	const char *ch = challenge_new(r, lg);
-	json_decref(in);
 	if (!ch) {
 		res_problem(r, s, 503, http_status_title_ja(503), NULL);
 		return;

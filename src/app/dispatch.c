@@ -64,24 +64,26 @@ static bool is_json(struct req *r)
 	return ct && strncasecmp(ct, "application/json", 16) == 0;
 }
 
-/* CSRF: a form must echo the token of its session (or, before log-in, of the
- * pre-session cookie). JSON bodies need no token: browsers cannot send
- * application/json cross-site without a CORS preflight, which we never grant.
- * Bearer-token requests carry no ambient credentials, so need neither. */
+/* CSRF. Pages: every state-changing request must be a form that echoes the
+ * token of its session (or, before log-in, of the pre-session cookie: double
+ * submit) — a body-less cross-site POST gets no further. API: a request
+ * authenticated by the session cookie must send JSON (which a cross-site page
+ * cannot do without a CORS preflight, never granted here) or the session's
+ * token in X-CSRF-Token. Bearer-token requests carry no ambient credentials. */
 static bool csrf_ok(struct req *r, bool bearer)
 {
-	if (bearer || !unsafe_method(r->method))
+	if (bearer || !unsafe_method(r->method) || (r->route->flags & ROUTE_NO_CSRF))
 		return true;
-	if (r->route->flags & ROUTE_NO_CSRF)
-		return true;
-	if (is_json(r))
-		return true;
-	if (!is_form(r)) /* a body-less POST from a page is still a form action */
-		return false;
-	const char *sent = req_form(r, "csrf");
 	const char *want = r->who.kind != PRINCIPAL_NONE ? r->who.csrf
 							 : req_cookie(r, PRE_SESSION_COOKIE);
-	return sent && want && *want && platform_token_equal(sent, want);
+	if (r->route->flags & ROUTE_HTML) {
+		const char *sent = is_form(r) ? req_form(r, "csrf") : NULL;
+		return sent && want && platform_token_equal(sent, want);
+	}
+	if (is_json(r) || r->who.kind == PRINCIPAL_NONE)
+		return true;
+	const char *hdr = req_header(r, "X-CSRF-Token");
+	return hdr && want && platform_token_equal(hdr, want);
 }
 
 void app_dispatch(struct req *r, struct res *s)
@@ -95,8 +97,12 @@ void app_dispatch(struct req *r, struct res *s)
 		return;
 	}
 	r->path = path;
-	const char *q = strchr(r->raw_url, '?');
-	r->query = q ? q + 1 : "";
+	r->query = qmark ? qmark + 1 : "";
+	if (req_query_error(r) != 0) {
+		res_problem(r, s, 400, http_status_title_ja(400),
+			    "URL の検索条件（? 以降）の形式に誤りがあります。");
+		return;
+	}
 
 	unsigned allowed = 0;
 	enum http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
@@ -144,6 +150,11 @@ void app_dispatch(struct req *r, struct res *s)
 	}
 	if (rt->perm && !req_can(r, rt->perm)) {
 		res_problem(r, s, 403, http_status_title_ja(403), NULL);
+		return;
+	}
+	if (unsafe_method(r->method) && is_form(r) && req_form_error(r) != 0) {
+		res_problem(r, s, 400, http_status_title_ja(400),
+			    "送信された内容の形式に誤りがあります。文字化けしていないか確かめてください。");
 		return;
 	}
 	if (!csrf_ok(r, bearer)) {

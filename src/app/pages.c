@@ -396,6 +396,10 @@ static void render_users(struct req *r, struct res *s, int status, json_t *error
 
 static void page_users(struct req *r, struct res *s)
 {
+	if (platform_audit(r, "account.list", NULL, "利用者と役割の管理", "ok", NULL) != 0) {
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		return;
+	}
 	render_users(r, s, 200, NULL, NULL, NULL);
 }
 

@@ -68,7 +68,8 @@ struct audit_entry {
 	const char *detail;     /* free text, at most AUDIT_DETAIL_MAX bytes */
 };
 
-/* The schema (tables audit_log and audit_checkpoint), for module "audit". */
+/* The schema (tables audit_log and audit_checkpoint), for module "audit":
+ * audit_nmigrations steps, then an entry with version 0 that ends the list. */
 extern const struct db_migration audit_migrations[];
 extern const size_t audit_nmigrations;
 
@@ -120,7 +121,7 @@ struct audit_verify_result {
 	int64_t entries;     /* entries whose hash was recomputed and matched */
 	int64_t checkpoints; /* checkpoints whose signature and hash matched */
 	int64_t last_seq;    /* last seq walked */
-	int64_t broken_seq;  /* first broken seq, 0 when intact */
+	int64_t broken_seq;  /* first broken seq (>= 1), 0 when intact */
 	const char *reason;  /* static string, NULL when intact: "hash mismatch",
 				"gap", "bad checkpoint signature" or
 				"checkpoint does not match chain" */

@@ -61,10 +61,12 @@ static const char audit_schema_pg[] =
 	" signature BYTEA NOT NULL,"
 	" key_id TEXT NOT NULL)";
 
+/* Ended by a version-0 entry, as app/modules.c expects; not counted. */
 const struct db_migration audit_migrations[] = {
 	{1, audit_schema_sqlite, audit_schema_pg},
+	{0, NULL, NULL},
 };
-const size_t audit_nmigrations = sizeof audit_migrations / sizeof audit_migrations[0];
+const size_t audit_nmigrations = sizeof audit_migrations / sizeof audit_migrations[0] - 1;
 
 int audit_migrate(struct db_conn *c, char *err, size_t errlen)
 {
@@ -88,10 +90,12 @@ int audit_entry_check(const struct audit_entry *e)
 	for (int i = 0; i < 6; i++)
 		if (e->lg_code[i] < '0' || e->lg_code[i] > '9')
 			return AUDIT_EINVAL;
-	if (!field_ok(e->actor_kind, AUDIT_FIELD_MAX, 1) || !field_ok(e->action, AUDIT_FIELD_MAX, 1) ||
-	    !field_ok(e->outcome, AUDIT_FIELD_MAX, 1) || !field_ok(e->actor_id, AUDIT_FIELD_MAX, 0) ||
+	if (!field_ok(e->actor_kind, AUDIT_FIELD_MAX, 1) ||
+	    !field_ok(e->action, AUDIT_FIELD_MAX, 1) || !field_ok(e->outcome, AUDIT_FIELD_MAX, 1) ||
+	    !field_ok(e->actor_id, AUDIT_FIELD_MAX, 0) ||
 	    !field_ok(e->actor_name, AUDIT_FIELD_MAX, 0) ||
-	    !field_ok(e->actor_org, AUDIT_FIELD_MAX, 0) || !field_ok(e->subject, AUDIT_FIELD_MAX, 0) ||
+	    !field_ok(e->actor_org, AUDIT_FIELD_MAX, 0) ||
+	    !field_ok(e->subject, AUDIT_FIELD_MAX, 0) ||
 	    !field_ok(e->purpose, AUDIT_FIELD_MAX, 0) ||
 	    !field_ok(e->request_id, AUDIT_FIELD_MAX, 0) ||
 	    !field_ok(e->detail, AUDIT_DETAIL_MAX, 0))

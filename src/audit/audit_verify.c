@@ -13,8 +13,8 @@
  * are ever open at once on the connection (libpq could not do that). */
 #define RANGE 1024
 
-#define ENTRY_COLS                                                                                \
-	"seq, ts_ms, lg_code, actor_kind, actor_id, actor_name, actor_org, action, subject,"      \
+#define ENTRY_COLS                                                                                 \
+	"seq, ts_ms, lg_code, actor_kind, actor_id, actor_name, actor_org, action, subject,"       \
 	" purpose, request_id, outcome, detail"
 
 static const char sql_range[] = "SELECT " ENTRY_COLS ", prev_hash, hash FROM audit_log"
@@ -35,7 +35,7 @@ static const char *const R_CKPT = "checkpoint does not match chain";
 
 struct ckpt {
 	int64_t seq;
-	bool sig_ok; /* signature verified over (seq, stored hash) */
+	bool sig_ok;  /* signature verified over (seq, stored hash) */
 	bool hash_ok; /* stored hash has the right size */
 	unsigned char hash[AUDIT_HASH_BYTES];
 };
@@ -149,8 +149,8 @@ static int walk_range(struct db_conn *c, const unsigned char *pk, int64_t lo, in
 		audit_entry_hash(prev, seq, db_col_int64(st, 1), &e, h);
 		sp = db_col_blob(st, 13, &np);
 		sh = db_col_blob(st, 14, &nh);
-		if (!sp || np != AUDIT_HASH_BYTES || memcmp(sp, prev, AUDIT_HASH_BYTES) != 0 || !sh ||
-		    nh != AUDIT_HASH_BYTES || memcmp(sh, h, AUDIT_HASH_BYTES) != 0) {
+		if (!sp || np != AUDIT_HASH_BYTES || memcmp(sp, prev, AUDIT_HASH_BYTES) != 0 ||
+		    !sh || nh != AUDIT_HASH_BYTES || memcmp(sh, h, AUDIT_HASH_BYTES) != 0) {
 			broken(res, seq, R_HASH);
 			rc = AUDIT_EBROKEN;
 			goto out;
@@ -242,12 +242,11 @@ int audit_verify(struct db_conn *c, const unsigned char pk[crypto_sign_PUBLICKEY
 	    db_query_int64(c, sql_min_seq, &min_e) != DB_ROW ||
 	    db_query_int64(c, sql_min_ckpt, &min_c) != DB_ROW)
 		goto out;
-	/* Rows below seq 1 are outside the walk, yet would be listed. */
+	/* Rows below seq 1 are outside the walk, yet would be listed: the
+	 * chain does not begin where it must. Reported at 1, so that
+	 * broken_seq is never 0 when broken. */
 	if (min_e < 1 || min_c < 1) {
-		if (min_e <= min_c)
-			broken(res, min_e, R_GAP);
-		else
-			broken(res, min_c, R_CKPT);
+		broken(res, 1, min_e <= min_c ? R_GAP : R_CKPT);
 		rc = AUDIT_EBROKEN;
 		goto out;
 	}
@@ -275,10 +274,9 @@ static const char sql_list_subject[] = "SELECT " ENTRY_COLS " FROM audit_log"
 static const char sql_list_tenant[] = "SELECT " ENTRY_COLS " FROM audit_log"
 				      " WHERE lg_code = ? AND seq < ? ORDER BY seq DESC LIMIT ?";
 
-static const char *const list_keys[] = {"seq",        "ts_ms",     "lg_code",    "actor_kind",
-					"actor_id",   "actor_name", "actor_org", "action",
-					"subject",    "purpose",   "request_id", "outcome",
-					"detail"};
+static const char *const list_keys[] = {
+	"seq",    "ts_ms",   "lg_code", "actor_kind", "actor_id", "actor_name", "actor_org",
+	"action", "subject", "purpose", "request_id", "outcome",  "detail"};
 
 /* A JSON string, or null for SQL NULL and for text that is not UTF-8 (only
  * possible if the table was edited by hand: verify will say so). */

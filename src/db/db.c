@@ -38,7 +38,8 @@ static struct db_conn dead_conn = {
 	.errmsg = "database is not open",
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || !errlen)
@@ -116,7 +117,8 @@ size_t dbi_sql_skip(const char *s, size_t i, size_t n, enum dbi_dialect d)
 				i += 2;
 				if (--depth == 0)
 					return i;
-			} else if (d == DBI_DIALECT_PG && s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
+			} else if (d == DBI_DIALECT_PG && s[i] == '/' && i + 1 < n &&
+				   s[i + 1] == '*') {
 				depth++;
 				i += 2;
 			} else {
@@ -135,7 +137,8 @@ size_t dbi_sql_skip(const char *s, size_t i, size_t n, enum dbi_dialect d)
 		return i;
 	}
 	/* PostgreSQL: E'…' and dollar quoting. */
-	if ((ch == 'E' || ch == 'e') && next == '\'' && (i == 0 || !is_word_char((unsigned char)s[i - 1])))
+	if ((ch == 'E' || ch == 'e') && next == '\'' &&
+	    (i == 0 || !is_word_char((unsigned char)s[i - 1])))
 		return skip_quoted(s, i + 2, n, '\'', true);
 	if (ch == '$' && (i == 0 || !is_word_char((unsigned char)s[i - 1]))) {
 		size_t j = i + 1;
@@ -180,7 +183,8 @@ static void drop_connection(struct db_conn *c)
 	if (c->be)
 		c->ops->disconnect(c);
 	c->be = NULL;
-	c->in_tx = c->tx_failed = false;
+	c->in_tx = false;
+	c->tx_err = 0;
 }
 
 static void free_db(struct db *db)
@@ -294,7 +298,7 @@ struct db_conn *db_acquire(struct db *db)
 	pthread_mutex_unlock(&db->lock);
 
 	/* (Re)connect outside the lock: a slow server must not stall the pool. */
-	if (c->be && c->ops->needs_reconnect(c)) {
+	if (c->be && (c->broken || c->ops->needs_reconnect(c))) {
 		log_warn("db: connection lost, reconnecting");
 		drop_connection(c);
 	}
@@ -304,7 +308,8 @@ struct db_conn *db_acquire(struct db *db)
 		if (c->broken)
 			log_warn("db: cannot connect: %s", c->errmsg);
 	}
-	c->in_tx = c->tx_failed = false;
+	c->in_tx = false;
+	c->tx_err = 0;
 	return c;
 }
 
@@ -336,15 +341,17 @@ void db_release(struct db_conn *c)
 		return;
 	struct db *db = c->db;
 	if (c->be) {
+		/* A caller that forgot db_done() is told; the reset below keeps no
+		 * lock or result alive on its behalf. */
 		if (c->nbusy)
-			/* A caller forgot db_done(): reset so no lock or result is kept. */
 			log_warn("db_release: %d statement(s) not finished with db_done", c->nbusy);
 		if (c->nbusy || c->ntransient)
 			release_statements(c);
-		if (c->in_tx || c->ops->in_transaction(c))
+		if (!c->broken && (c->in_tx || c->ops->in_transaction(c)))
 			c->ops->rollback(c);
 	}
-	c->in_tx = c->tx_failed = false;
+	c->in_tx = false;
+	c->tx_err = 0;
 	pthread_mutex_lock(&db->lock);
 	c->next_free = db->free_list;
 	db->free_list = c;
@@ -380,11 +387,15 @@ static bool usable(const struct db_conn *c)
 }
 
 /* A statement failed: inside a transaction, that dooms the transaction on
- * both backends (PostgreSQL would refuse everything until ROLLBACK anyway). */
+ * both backends (PostgreSQL would refuse everything until ROLLBACK anyway).
+ * A lost connection stays lost until db_release: every later call gives
+ * DB_ECONN, and the next db_acquire reconnects. */
 static int failed(struct db_conn *c, int rc)
 {
-	if (c->in_tx)
-		c->tx_failed = true;
+	if (c->in_tx && !c->tx_err)
+		c->tx_err = rc;
+	if (rc == DB_ECONN)
+		c->broken = true;
 	return rc;
 }
 
@@ -396,9 +407,9 @@ static int begin(struct db_conn *c, bool write)
 		return dbi_error(c, DB_EMISUSE, "a transaction is already open on this connection");
 	int rc = c->ops->begin(c, write);
 	if (rc < 0)
-		return rc;
+		return failed(c, rc);
 	c->in_tx = true;
-	c->tx_failed = false;
+	c->tx_err = 0;
 	return 0;
 }
 
@@ -419,13 +430,14 @@ int db_commit(struct db_conn *c)
 		return DB_ECONN;
 	if (!c->in_tx)
 		return dbi_error(c, DB_EMISUSE, "db_commit without db_begin");
-	if (c->tx_failed) {
+	if (c->tx_err) {
+		/* The first failure's code: DB_EBUSY still says "retry". */
 		char why[DBI_ERRMSG_MAX];
 		snprintf(why, sizeof why, "%s", c->errmsg);
 		if (c->ops->in_transaction(c))
 			c->ops->rollback(c);
-		rc = dbi_error(c, DB_EFAIL, "transaction rolled back because a statement in it failed: %s",
-			       why);
+		rc = dbi_error(c, c->tx_err,
+			       "transaction rolled back because a statement in it failed: %s", why);
 	} else {
 		rc = c->ops->commit(c);
 		/* Whatever happened, leave no transaction open. */
@@ -436,8 +448,9 @@ int db_commit(struct db_conn *c)
 			dbi_error(c, rc, "%s", why);
 		}
 	}
-	c->in_tx = c->tx_failed = false;
-	return rc;
+	c->in_tx = false;
+	c->tx_err = 0;
+	return failed(c, rc);
 }
 
 int db_rollback(struct db_conn *c)
@@ -447,8 +460,9 @@ int db_rollback(struct db_conn *c)
 		return DB_ECONN;
 	if (c->in_tx || c->ops->in_transaction(c))
 		rc = c->ops->rollback(c);
-	c->in_tx = c->tx_failed = false;
-	return rc;
+	c->in_tx = false;
+	c->tx_err = 0;
+	return rc < 0 ? failed(c, rc) : 0;
 }
 
 int db_exec(struct db_conn *c, const char *sql)
@@ -617,7 +631,8 @@ int db_bind_textn(struct db_stmt *st, int idx, const char *s, size_t n)
 		return st->conn->ops->bind_null(st, idx);
 	/* PostgreSQL text cannot hold NUL; refuse it on both backends alike. */
 	if (memchr(s, '\0', n))
-		return dbi_error(st->conn, DB_EMISUSE, "text parameter %d contains a NUL byte", idx);
+		return dbi_error(st->conn, DB_EMISUSE, "text parameter %d contains a NUL byte",
+				 idx);
 	return st->conn->ops->bind_text(st, idx, s, n);
 }
 
@@ -643,7 +658,8 @@ int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
 		return DB_EMISUSE;
 	arm(st);
 	if (!p && n)
-		return dbi_error(st->conn, DB_EMISUSE, "blob parameter %d: NULL pointer with length", idx);
+		return dbi_error(st->conn, DB_EMISUSE,
+				 "blob parameter %d: NULL pointer with length", idx);
 	return st->conn->ops->bind_blob(st, idx, p ? p : "", n);
 }
 
@@ -780,10 +796,12 @@ static int rewrite_types(const char *sql, enum db_kind kind, struct buf *out)
 		if (w - i == 4 && !memcmp(sql + i, "BLOB", 4))
 			rep = kind == DB_POSTGRES ? "BYTEA" : NULL;
 		else if (w - i == 16 && !memcmp(sql + i, "AUTOINCREMENT_PK", 16))
-			rep = kind == DB_POSTGRES ? "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
-						  : "INTEGER PRIMARY KEY AUTOINCREMENT";
+			rep = kind == DB_POSTGRES ?
+				      "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY" :
+				      "INTEGER PRIMARY KEY AUTOINCREMENT";
 		if (rep) {
-			if ((rc = buf_append(out, sql + start, i - start)) < 0 || (rc = buf_puts(out, rep)) < 0)
+			if ((rc = buf_append(out, sql + start, i - start)) < 0 ||
+			    (rc = buf_puts(out, rep)) < 0)
 				return rc;
 			start = w;
 		}
@@ -797,7 +815,8 @@ static int rewrite_types(const char *sql, enum db_kind kind, struct buf *out)
 static int current_version(struct db_conn *c, const char *module, int64_t *version)
 {
 	struct db_stmt *st;
-	int rc = db_prepare(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE module = ?", &st);
+	int rc = db_prepare(
+		c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE module = ?", &st);
 	if (rc < 0)
 		return rc;
 	if ((rc = db_bind_text(st, 1, module)) == 0 && (rc = db_step(st)) == DB_ROW) {
@@ -813,7 +832,9 @@ static int current_version(struct db_conn *c, const char *module, int64_t *versi
 static int record_version(struct db_conn *c, const char *module, int version)
 {
 	struct db_stmt *st;
-	int rc = db_prepare(c, "INSERT INTO schema_migrations(module, version, applied_at) VALUES (?, ?, ?)", &st);
+	int rc = db_prepare(
+		c, "INSERT INTO schema_migrations(module, version, applied_at) VALUES (?, ?, ?)",
+		&st);
 	if (rc < 0)
 		return rc;
 	if ((rc = db_bind_text(st, 1, module)) == 0 && (rc = db_bind_int64(st, 2, version)) == 0 &&
@@ -825,8 +846,8 @@ static int record_version(struct db_conn *c, const char *module, int version)
 
 /* Applies one step in its own write transaction, unless another process
  * applied it meanwhile. *cur is the module's version before and after. */
-static int apply_step(struct db_conn *c, const char *module, const struct db_migration *m, int64_t *cur,
-		      struct buf *sql)
+static int apply_step(struct db_conn *c, const char *module, const struct db_migration *m,
+		      int64_t *cur, struct buf *sql)
 {
 	int rc;
 	/* The write lock serializes concurrent migrators; re-read under it. */
@@ -836,9 +857,10 @@ static int apply_step(struct db_conn *c, const char *module, const struct db_mig
 		return db_rollback(c);
 	const char *text = c->ops->kind == DB_POSTGRES && m->sql_pg ? m->sql_pg : m->sql;
 	if (rewrite_types(text, c->ops->kind, sql) < 0)
-		return dbi_error(c, DB_EMISUSE, "migration SQL longer than %u bytes", MIGRATION_SQL_MAX);
-	if ((rc = db_exec(c, buf_cstr(sql))) < 0 || (rc = record_version(c, module, m->version)) < 0 ||
-	    (rc = db_commit(c)) < 0)
+		return dbi_error(c, DB_EMISUSE, "migration SQL longer than %u bytes",
+				 MIGRATION_SQL_MAX);
+	if ((rc = db_exec(c, buf_cstr(sql))) < 0 ||
+	    (rc = record_version(c, module, m->version)) < 0 || (rc = db_commit(c)) < 0)
 		return rc;
 	*cur = m->version;
 	log_info("db: applied migration %s version %d", module, m->version);
@@ -861,24 +883,30 @@ int db_migrate(struct db_conn *c, const char *module, const struct db_migration 
 	}
 	if (!module || !*module || (n && !steps) || c->in_tx) {
 		rc = DB_EMISUSE;
-		set_err(err, errlen, "migrations: bad arguments (module, steps, or a transaction open)");
+		set_err(err, errlen,
+			"migrations: bad arguments (module, steps, or a transaction open)");
 		goto out;
 	}
 	for (size_t k = 0; k < n; k++) {
-		if (steps[k].version < 1 || (k && steps[k].version <= steps[k - 1].version) || !steps[k].sql) {
+		if (steps[k].version < 1 || (k && steps[k].version <= steps[k - 1].version) ||
+		    !steps[k].sql) {
 			rc = DB_EMISUSE;
-			set_err(err, errlen, "migrations of %s: step %zu must have SQL and a version above the one before",
+			set_err(err, errlen,
+				"migrations of %s: step %zu must have SQL and a version above the one before",
 				module, k);
 			goto out;
 		}
 	}
 
 	if ((rc = db_begin_write(c)) < 0 ||
-	    (rc = db_exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-			     "module TEXT NOT NULL, version INTEGER NOT NULL, applied_at BIGINT NOT NULL, "
-			     "PRIMARY KEY (module, version))")) < 0 ||
+	    (rc = db_exec(
+		     c,
+		     "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		     "module TEXT NOT NULL, version INTEGER NOT NULL, applied_at BIGINT NOT NULL, "
+		     "PRIMARY KEY (module, version))")) < 0 ||
 	    (rc = db_commit(c)) < 0) {
-		set_err(err, errlen, "migrations: cannot create schema_migrations: %s", db_errmsg(c));
+		set_err(err, errlen, "migrations: cannot create schema_migrations: %s",
+			db_errmsg(c));
 		db_rollback(c);
 		goto out;
 	}
@@ -887,15 +915,15 @@ int db_migrate(struct db_conn *c, const char *module, const struct db_migration 
 		goto out;
 	}
 	if (n && cur > steps[n - 1].version)
-		log_warn("db: schema of %s is at version %lld, newer than this program's %d", module,
-			 (long long)cur, steps[n - 1].version);
+		log_warn("db: schema of %s is at version %lld, newer than this program's %d",
+			 module, (long long)cur, steps[n - 1].version);
 
 	for (size_t k = 0; k < n; k++) {
 		if (steps[k].version <= cur)
 			continue;
 		if ((rc = apply_step(c, module, &steps[k], &cur, &sql)) < 0) {
-			set_err(err, errlen, "migration %s version %d failed: %s", module, steps[k].version,
-				db_errmsg(c));
+			set_err(err, errlen, "migration %s version %d failed: %s", module,
+				steps[k].version, db_errmsg(c));
 			db_rollback(c);
 			goto out;
 		}

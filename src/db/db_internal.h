@@ -20,24 +20,25 @@
  * casts struct db_stmt * to its own type). db.c owns the cache fields. */
 struct db_stmt {
 	struct db_conn *conn;
-	char *sql;   /* the caller's SQL text, the cache key (owned) */
+	char *sql; /* the caller's SQL text, the cache key (owned) */
 	size_t len;
 	uint64_t hash;
-	struct db_stmt *hnext;             /* bucket chain */
+	struct db_stmt *hnext;               /* bucket chain */
 	struct db_stmt *lru_prev, *lru_next; /* most recently used first */
-	bool cached; /* in the cache; otherwise finalized by db_release */
-	bool busy;   /* between db_prepare and db_done */
+	bool cached;                         /* in the cache; otherwise finalized by db_release */
+	bool busy;                           /* between db_prepare and db_done */
 };
 
 /* The common head of every connection. Backends keep their state in be. */
 struct db_conn {
 	struct db *db;
 	const struct db_ops *ops;
-	void *be;      /* backend connection, NULL when not connected */
-	bool broken;   /* could not connect: every call fails with DB_ECONN */
-	bool in_tx;    /* inside db_begin*() … db_commit()/db_rollback() */
-	bool tx_failed; /* a statement failed inside that transaction */
-	int nbusy;     /* statements prepared and not yet db_done */
+	void *be;       /* backend connection, NULL when not connected */
+	bool broken;    /* could not connect, or the connection was lost: every
+			* call fails with DB_ECONN until the next db_acquire */
+	bool in_tx;     /* inside db_begin*() … db_commit()/db_rollback() */
+	int tx_err;     /* the first DB_E* a statement gave inside it, or 0 */
+	int nbusy;      /* statements prepared and not yet db_done */
 	int ntransient; /* uncached statements, freed at db_release */
 	struct db_conn *next_free;
 	/* statement cache */
@@ -99,7 +100,8 @@ extern const struct db_ops dbi_sqlite_ops;
 extern const struct db_ops dbi_pg_ops;
 
 /* Records a message for db_errmsg(c) and returns rc. */
-int dbi_error(struct db_conn *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int dbi_error(struct db_conn *c, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 enum dbi_dialect { DBI_DIALECT_SQLITE, DBI_DIALECT_PG };
 /* When sql[i] starts a string literal, quoted identifier or comment, returns

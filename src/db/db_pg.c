@@ -100,7 +100,8 @@ static int result_error(struct db_conn *c, const PGresult *res)
 		rc = DB_ECONN; /* connection exception, server shutting down */
 	else if (state && !strncmp(state, "23", 2))
 		rc = DB_ECONSTRAINT;
-	else if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03")))
+	else if (state &&
+		 (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03")))
 		rc = DB_EBUSY;
 	if (!msg)
 		return conn_error(c, rc, "PostgreSQL: ", PQerrorMessage(h));
@@ -162,24 +163,28 @@ fail:
 }
 
 /* A pooled connection is idle: anything readable on its socket means the
- * server has ended the session (or sent a notification to drop). */
+ * server has ended the session (a FATAL message, then end of file) or sent
+ * something to drop. libpq sees the end of file only on a later read, so
+ * read until nothing is left or the connection is found dead. */
 static bool pg_needs_reconnect(struct db_conn *c)
 {
 	PGconn *h = pgc(c)->h;
-	if (PQstatus(h) != CONNECTION_OK)
-		return true;
-	struct pollfd p = {.fd = PQsocket(h), .events = POLLIN};
-	int n = poll(&p, 1, 0);
-	if (n <= 0)
-		return n < 0;
-	if (p.revents & (POLLERR | POLLHUP | POLLNVAL))
-		return true;
-	if (!PQconsumeInput(h) || PQstatus(h) != CONNECTION_OK)
-		return true;
-	PGnotify *note;
-	while ((note = PQnotifies(h)))
-		PQfreemem(note);
-	return false;
+	for (int round = 0; round < 4; round++) {
+		if (PQstatus(h) != CONNECTION_OK)
+			return true;
+		struct pollfd p = {.fd = PQsocket(h), .events = POLLIN};
+		int n = poll(&p, 1, 0);
+		if (n == 0)
+			return false;
+		if (n < 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
+			return true;
+		if (!PQconsumeInput(h))
+			return true;
+		PGnotify *note;
+		while ((note = PQnotifies(h)))
+			PQfreemem(note);
+	}
+	return PQstatus(h) != CONNECTION_OK;
 }
 
 static bool pg_in_transaction(struct db_conn *c)
@@ -220,7 +225,8 @@ static int pg_commit(struct db_conn *c)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = result_error(c, res);
 	else if (!strcmp(PQcmdStatus(res), "ROLLBACK")) /* COMMIT of an aborted transaction */
-		rc = dbi_error(c, DB_EFAIL, "transaction was aborted by an earlier error and rolled back");
+		rc = dbi_error(c, DB_EFAIL,
+			       "transaction was aborted by an earlier error and rolled back");
 	PQclear(res);
 	return rc;
 }
@@ -235,7 +241,8 @@ static bool is_word_char(unsigned char ch)
 
 /* Copies sql into out with each `?` outside literals, quoted identifiers and
  * comments replaced by $1, $2, …; *nparams gets their number. */
-static int rewrite_placeholders(struct db_conn *c, const char *sql, size_t len, struct buf *out, int *nparams)
+static int rewrite_placeholders(struct db_conn *c, const char *sql, size_t len, struct buf *out,
+				int *nparams)
 {
 	size_t i = 0, start = 0;
 	int n = 0;
@@ -253,8 +260,10 @@ static int rewrite_placeholders(struct db_conn *c, const char *sql, size_t len, 
 		}
 		if (sql[i] == '?') {
 			if (++n > PG_MAX_PARAMS)
-				return dbi_error(c, DB_EMISUSE, "more than %d parameters", PG_MAX_PARAMS);
-			if (buf_append(out, sql + start, i - start) < 0 || buf_printf(out, "$%d", n) < 0)
+				return dbi_error(c, DB_EMISUSE, "more than %d parameters",
+						 PG_MAX_PARAMS);
+			if (buf_append(out, sql + start, i - start) < 0 ||
+			    buf_printf(out, "$%d", n) < 0)
 				return dbi_error(c, DB_EMISUSE, "SQL text too long");
 			start = i + 1;
 		}
@@ -290,7 +299,8 @@ static int server_prepare(struct db_conn *c, const char *name, const char *text)
 	return rc;
 }
 
-static int pg_prepare(struct db_conn *c, const char *sql, size_t len, bool cached, struct db_stmt **out)
+static int pg_prepare(struct db_conn *c, const char *sql, size_t len, bool cached,
+		      struct db_stmt **out)
 {
 	struct pg_conn *q = pgc(c);
 	struct buf text;
@@ -362,10 +372,12 @@ static int check_idx(struct db_stmt *st, int idx)
 {
 	struct pg_stmt *s = pgs(st);
 	if (idx < 1 || idx > s->nparams)
-		return dbi_error(st->conn, DB_EMISUSE, "parameter index %d out of range (statement has %d)", idx,
+		return dbi_error(st->conn, DB_EMISUSE,
+				 "parameter index %d out of range (statement has %d)", idx,
 				 s->nparams);
 	if (s->state != PG_READY)
-		return dbi_error(st->conn, DB_EMISUSE, "binding to a statement already run; db_done first");
+		return dbi_error(st->conn, DB_EMISUSE,
+				 "binding to a statement already run; db_done first");
 	return 0;
 }
 
@@ -471,7 +483,8 @@ static bool replan(struct pg_stmt *s, const PGresult *res)
 {
 	struct db_conn *c = s->base.conn;
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	if (!s->name[0] || !state || strcmp(state, "0A000") || PQtransactionStatus(pgc(c)->h) != PQTRANS_IDLE)
+	if (!s->name[0] || !state || strcmp(state, "0A000") ||
+	    PQtransactionStatus(pgc(c)->h) != PQTRANS_IDLE)
 		return false;
 	struct buf text;
 	int nparams, rc;
@@ -490,6 +503,17 @@ static bool replan(struct pg_stmt *s, const PGresult *res)
 static int64_t parse_int(const char *v)
 {
 	return strtoll(v, NULL, 10);
+}
+
+/* Rows an INSERT/UPDATE/DELETE/MERGE changed; PQcmdTuples alone would also
+ * count the rows a SELECT returned. */
+static int64_t changed_rows(const PGresult *res)
+{
+	const char *tag = PQcmdStatus((PGresult *)res);
+	if (strncmp(tag, "INSERT ", 7) && strncmp(tag, "UPDATE ", 7) &&
+	    strncmp(tag, "DELETE ", 7) && strncmp(tag, "MERGE ", 6))
+		return 0;
+	return parse_int(PQcmdTuples((PGresult *)res));
 }
 
 static int pg_step(struct db_stmt *st)
@@ -520,7 +544,7 @@ static int pg_step(struct db_stmt *st)
 		s->res = res;
 		s->nrows = status == PGRES_TUPLES_OK ? PQntuples(res) : 0;
 		s->row = -1;
-		s->changes = parse_int(PQcmdTuples(res));
+		s->changes = changed_rows(res);
 		s->state = PG_ROWS;
 		break;
 	}

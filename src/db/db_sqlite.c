@@ -107,11 +107,12 @@ static int sq_connect(struct db_conn *c, const char *path)
 	sqlite3_db_config(q->h, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
 	sqlite3_db_config(q->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(q->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	rc = sqlite3_exec(q->h,
-			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-			  NULL, NULL, NULL);
+	rc = sqlite3_exec(
+		q->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+		NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		dbi_error(c, DB_ECONN, "cannot set up SQLite database %s: %s", path, sqlite3_errmsg(q->h));
+		dbi_error(c, DB_ECONN, "cannot set up SQLite database %s: %s", path,
+			  sqlite3_errmsg(q->h));
 		goto fail;
 	}
 	if (prepare_persistent(q->h, "BEGIN", &q->begin) != SQLITE_OK ||
@@ -168,7 +169,25 @@ static int sq_rollback(struct db_conn *c)
 	return run(c, sqc(c)->rollback);
 }
 
-static int sq_prepare(struct db_conn *c, const char *sql, size_t len, bool cached, struct db_stmt **out)
+/* True when text holds nothing but white space, semicolons and comments. */
+static bool only_blanks(const char *text)
+{
+	size_t n = strlen(text), i = 0;
+	while (i < n) {
+		size_t j = dbi_sql_skip(text, i, n, DBI_DIALECT_SQLITE);
+		if (j != i && (text[i] == '-' || text[i] == '/')) {
+			i = j;
+			continue;
+		}
+		if (!strchr(" \t\r\n\f\v;", text[i]))
+			return false;
+		i++;
+	}
+	return true;
+}
+
+static int sq_prepare(struct db_conn *c, const char *sql, size_t len, bool cached,
+		      struct db_stmt **out)
 {
 	sqlite3 *h = sqc(c)->h;
 	sqlite3_stmt *stmt = NULL;
@@ -177,16 +196,16 @@ static int sq_prepare(struct db_conn *c, const char *sql, size_t len, bool cache
 	if (len >= INT_MAX)
 		return dbi_error(c, DB_EMISUSE, "SQL text too long");
 	/* Passing the length with its NUL spares SQLite a copy. */
-	int rc = sqlite3_prepare_v3(h, sql, (int)len + 1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, &tail);
+	int rc = sqlite3_prepare_v3(h, sql, (int)len + 1, cached ? SQLITE_PREPARE_PERSISTENT : 0,
+				    &stmt, &tail);
 	if (rc != SQLITE_OK)
 		return fail(c, h, rc);
 	if (!stmt)
 		return dbi_error(c, DB_EMISUSE, "db_prepare: no SQL statement in the text");
-	while (tail && (*tail == ' ' || *tail == '\t' || *tail == '\n' || *tail == '\r' || *tail == ';'))
-		tail++;
-	if (tail && *tail) {
+	if (tail && !only_blanks(tail)) {
 		sqlite3_finalize(stmt);
-		return dbi_error(c, DB_EMISUSE, "db_prepare takes one statement; use db_exec for several");
+		return dbi_error(c, DB_EMISUSE,
+				 "db_prepare takes one statement; use db_exec for several");
 	}
 	struct sq_stmt *s = xcalloc(1, sizeof *s);
 	s->h = stmt;
@@ -266,7 +285,8 @@ static int sq_step(struct db_stmt *st)
 		s->state = SQ_DONE;
 		/* sqlite3_changes64() keeps the count of the last INSERT/UPDATE/
 		 * DELETE on the connection; it is ours only if we changed rows. */
-		s->changes = sqlite3_total_changes64(h) != s->total_before ? sqlite3_changes64(h) : 0;
+		s->changes =
+			sqlite3_total_changes64(h) != s->total_before ? sqlite3_changes64(h) : 0;
 		return DB_DONE;
 	}
 	s->state = SQ_ERROR;

@@ -65,7 +65,8 @@ struct req {
 	const char *param_name[REQ_MAX_PARAMS];
 	const char *param_value[REQ_MAX_PARAMS];
 	struct principal who;
-	void *form; /* internal: parsed form, see req_form_get */
+	void *form;  /* internal: parsed form, see req_form */
+	void *qform; /* internal: parsed query string, see req_query */
 };
 
 struct res_header {
@@ -86,8 +87,10 @@ struct res {
 const char *req_header(struct req *r, const char *name);
 const char *req_cookie(struct req *r, const char *name);
 const char *req_param(struct req *r, const char *name);  /* route parameter */
-/* Query parameter, percent-decoded and checked to be valid UTF-8 (NULL if not). */
+/* Query parameter, percent-decoded and checked to be valid UTF-8 (NULL if absent). */
 const char *req_query(struct req *r, const char *name);
+/* Non-zero when the query string is malformed (bad escape, invalid UTF-8 …). */
+int req_query_error(struct req *r);
 /* Field of an application/x-www-form-urlencoded or multipart/form-data body,
  * decoded and UTF-8 checked; NULL when absent. The form is parsed on first use;
  * a malformed form makes every field NULL and req_form_error() non-zero. */

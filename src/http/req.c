@@ -94,15 +94,30 @@ const char *req_param(struct req *r, const char *name)
 	return NULL;
 }
 
+struct query_state {
+	int error;
+	struct urlenc_form fields;
+};
+
+static struct query_state *query_parse(struct req *r)
+{
+	if (r->qform)
+		return r->qform;
+	struct query_state *q = arena_zalloc(r->arena, sizeof(*q));
+	r->qform = q;
+	q->error = urlenc_parse(r->arena, r->query, strlen(r->query), NULL, &q->fields);
+	return q;
+}
+
 const char *req_query(struct req *r, const char *name)
 {
-	const char *raw = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-	if (!raw)
-		return NULL;
-	char *out = NULL;
-	if (urlenc_decode(r->arena, raw, strlen(raw), true, &out, NULL) != 0)
-		return NULL;
-	return out;
+	struct query_state *q = query_parse(r);
+	return q->error ? NULL : urlenc_get(&q->fields, name);
+}
+
+int req_query_error(struct req *r)
+{
+	return query_parse(r)->error;
 }
 
 struct form_state {

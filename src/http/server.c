@@ -183,6 +183,8 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
 			  out, (socklen_t)n);
 }
 
+static const char *raw_target(struct arena *a, struct MHD_Connection *conn, const char *url);
+
 static enum MHD_Result send_res(struct server *srv, struct MHD_Connection *conn, struct rctx *rc)
 {
 	struct res *s = &rc->res;
@@ -243,7 +245,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		client_ip(conn, rc->req.client_ip, sizeof rc->req.client_ip);
 		rc->req.tls = srv->o.tls_cert_pem != NULL;
 		rc->req.method = method_of(method);
-		rc->req.raw_url = arena_strdup(rc->req.arena, url);
+		rc->req.raw_url = raw_target(rc->req.arena, conn, url);
 
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -299,9 +301,44 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	conn_set_state(srv, rc->ct, CONN_WAITING);
 	req_cleanup(&rc->req, &rc->res);
 	buf_release(&rc->body);
+	atomic_fetch_sub(&srv->inflight, 1);
 	free(rc);
 	*con_cls = NULL;
-	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* libmicrohttpd hands handlers the path and the query split into arguments
+ * (left percent-encoded, see no_unescape); put the query back together so
+ * that urlenc.c can decode and validate it like everything else. */
+struct query_ctx {
+	struct buf b;
+	int overflow;
+};
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct query_ctx *q = cls;
+	if (q->b.len && buf_putc(&q->b, '&'))
+		q->overflow = 1;
+	if (buf_puts(&q->b, key) || (value && (buf_putc(&q->b, '=') || buf_puts(&q->b, value))))
+		q->overflow = 1;
+	return q->overflow ? MHD_NO : MHD_YES;
+}
+
+static const char *raw_target(struct arena *a, struct MHD_Connection *conn, const char *url)
+{
+	struct query_ctx q = {.overflow = 0};
+	buf_init(&q.b, 65536);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+	const char *out;
+	if (q.overflow)
+		out = arena_printf(a, "%s?%%", url); /* a bad escape: refused with 400 */
+	else if (q.b.len)
+		out = arena_printf(a, "%s?%s", url, buf_cstr(&q.b));
+	else
+		out = arena_strdup(a, url);
+	buf_release(&q.b);
+	return out;
 }
 
 /* Leave percent-escapes in place: urlenc.c decodes and validates them, so
@@ -311,7 +348,8 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
+							 va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);

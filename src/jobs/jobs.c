@@ -42,8 +42,9 @@ const struct db_migration jobs_migrations[] = {
 	 "CREATE INDEX jobs_state_run_at ON jobs(state, run_at_ms);"
 	 "CREATE INDEX jobs_lg_state ON jobs(lg_code, state, id);",
 	 NULL},
+	{0, NULL, NULL}, /* end marker (module registry) */
 };
-const size_t jobs_nmigrations = sizeof jobs_migrations / sizeof jobs_migrations[0];
+const size_t jobs_nmigrations = sizeof jobs_migrations / sizeof jobs_migrations[0] - 1;
 
 #define JOBS_MAX_KINDS 256
 #define LIST_DEFAULT 100

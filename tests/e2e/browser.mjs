@@ -138,6 +138,25 @@ export async function formLogin(page, base, lg, user, { totp } = {}) {
 	await Promise.all([page.waitForNavigation(), form.locator('button[type="submit"], input[type="submit"]').first().click()]);
 }
 
+/**
+ * Follows the first link to href the way a person would: when it is inside a
+ * closed <details> (a menu on narrow screens), that is opened first.
+ */
+export async function followLink(page, href) {
+	const links = page.locator(`a[href="${href}"]`);
+	const n = await links.count();
+	assert.ok(n > 0, `no link to ${href} on ${page.url()}`);
+	let target = null;
+	for (let i = 0; i < n && !target; i++) if (await links.nth(i).isVisible()) target = links.nth(i);
+	if (!target) {
+		const summary = page.locator(`details:has(a[href="${href}"]) > summary`).first();
+		assert.ok(await summary.count(), `the link to ${href} is hidden and not in a <details> menu`);
+		await summary.click();
+		target = links.first();
+	}
+	await Promise.all([page.waitForNavigation(), target.click()]);
+}
+
 /** Clicks the log-out button (a form POST) and waits for the next page. */
 export async function logout(page) {
 	const btn = page.locator('form[action="/logout"] button, form[action="/logout"] input[type="submit"]').first();

@@ -27,11 +27,13 @@ const pem = (name) => readFileSync(path.join(certDir, `${name}.pem`), 'utf8');
 const key = (name) => createPrivateKey(readFileSync(path.join(certDir, `${name}.key`)));
 
 /**
- * Signs a challenge as a card would: the challenge string's bytes as sent by
- * the server, SHA-256, RSA PKCS#1 v1.5 or ECDSA (DER); base64.
+ * Signs as a card would: the text the server asked to be signed (its "sign"
+ * field, which binds the challenge to the service and the municipality; the
+ * challenge itself when there is none), as UTF-8 bytes, with SHA-256: RSA
+ * PKCS#1 v1.5 or ECDSA (DER); base64.
  */
-function signChallenge(challenge, keyName) {
-	return cryptoSign('sha256', Buffer.from(challenge, 'utf8'), key(keyName)).toString('base64');
+function signText(text, keyName) {
+	return cryptoSign('sha256', Buffer.from(text, 'utf8'), key(keyName)).toString('base64');
 }
 
 async function makeCerts(data) {
@@ -48,19 +50,24 @@ async function makeCerts(data) {
 describe('certificate log-in', () => {
 	const ctx = useServer({ prepare: makeCerts });
 
+	/** A new challenge: {challenge, sign} (sign: the text to sign). */
 	async function challenge(c, lg = A.lg) {
 		const r = await c.post('/api/v1/auth/cert/challenge', { json: { lg_code: lg } });
 		assert.equal(r.status, 200, `${r}`);
 		const j = r.json();
 		assert.match(j.challenge, /^[A-Za-z0-9_-]{22,}$/, 'base64url challenge of at least 128 bits');
 		assert.equal(j.expires_in, 300);
-		return j.challenge;
+		if ('sign' in j) {
+			assert.equal(typeof j.sign, 'string');
+			assert.ok(j.sign.includes(j.challenge), 'the text to sign contains the challenge');
+		}
+		return { challenge: j.challenge, sign: j.sign ?? j.challenge };
 	}
 
 	async function certLogin(c, certName, keyName = certName, { lg = A.lg, ch } = {}) {
 		const chal = ch ?? (await challenge(c, lg));
 		return await c.post('/api/v1/auth/cert/login', {
-			json: { lg_code: lg, challenge: chal, certificate: pem(certName), signature: signChallenge(chal, keyName) },
+			json: { lg_code: lg, challenge: chal.challenge, certificate: pem(certName), signature: signText(chal.sign, keyName) },
 		});
 	}
 
@@ -76,7 +83,7 @@ describe('certificate log-in', () => {
 		const c = ctx.client();
 		const a = await challenge(c);
 		const b = await challenge(c);
-		assert.notEqual(a, b);
+		assert.notEqual(a.challenge, b.challenge);
 	});
 
 	it('an unregistered certificate cannot log in', async () => {
@@ -127,30 +134,38 @@ describe('certificate log-in', () => {
 	it('a challenge cannot be replayed, swapped or signed by another key', async () => {
 		const c = ctx.client();
 		const ch = await challenge(c);
-		const body = { lg_code: A.lg, challenge: ch, certificate: pem('leaf-rsa'), signature: signChallenge(ch, 'leaf-rsa') };
+		const body = { lg_code: A.lg, challenge: ch.challenge, certificate: pem('leaf-rsa'), signature: signText(ch.sign, 'leaf-rsa') };
 		assert.equal((await c.post('/api/v1/auth/cert/login', { json: body })).status, 200);
 		assertProblem(await ctx.client().post('/api/v1/auth/cert/login', { json: body }), 401);
 
-		// Signed over one challenge, presented with another.
+		// Signed for one challenge, presented with another.
 		const ch1 = await challenge(c);
 		const ch2 = await challenge(c);
 		assertProblem(await c.post('/api/v1/auth/cert/login', {
-			json: { lg_code: A.lg, challenge: ch2, certificate: pem('leaf-rsa'), signature: signChallenge(ch1, 'leaf-rsa') },
+			json: { lg_code: A.lg, challenge: ch2.challenge, certificate: pem('leaf-rsa'), signature: signText(ch1.sign, 'leaf-rsa') },
 		}), 401);
+		// The bare challenge signed instead of the text asked for (when they differ).
+		const ch4 = await challenge(c);
+		if (ch4.sign !== ch4.challenge) {
+			assertProblem(await c.post('/api/v1/auth/cert/login', {
+				json: { lg_code: A.lg, challenge: ch4.challenge, certificate: pem('leaf-rsa'), signature: signText(ch4.challenge, 'leaf-rsa') },
+			}), 401);
+		}
 		// The EC key does not sign for the RSA certificate.
 		assertProblem(await certLogin(c, 'leaf-rsa', 'leaf-ec'), 401);
 		// A challenge the server never issued.
-		assertProblem(await certLogin(c, 'leaf-rsa', 'leaf-rsa', { ch: 'A'.repeat(43) }), 401);
+		const fake = 'A'.repeat(43);
+		assertProblem(await certLogin(c, 'leaf-rsa', 'leaf-rsa', { ch: { challenge: fake, sign: ch1.sign.replace(ch1.challenge, fake) } }), 401);
 		// A challenge of 海南市 does not log in to 和歌山市.
 		const chB = await challenge(c, B.lg);
 		assertProblem(await c.post('/api/v1/auth/cert/login', {
-			json: { lg_code: A.lg, challenge: chB, certificate: pem('leaf-rsa'), signature: signChallenge(chB, 'leaf-rsa') },
+			json: { lg_code: A.lg, challenge: chB.challenge, certificate: pem('leaf-rsa'), signature: signText(chB.sign, 'leaf-rsa') },
 		}), 401);
 		// Nor is the resident's certificate an account in 海南市.
 		assertProblem(await certLogin(c, 'leaf-rsa', 'leaf-rsa', { lg: B.lg }), 401);
 		// Garbage signature.
 		const ch3 = await challenge(c);
-		const g = await c.post('/api/v1/auth/cert/login', { json: { lg_code: A.lg, challenge: ch3, certificate: pem('leaf-rsa'), signature: '!!notbase64!!' } });
+		const g = await c.post('/api/v1/auth/cert/login', { json: { lg_code: A.lg, challenge: ch3.challenge, certificate: pem('leaf-rsa'), signature: '!!notbase64!!' } });
 		assert.ok(g.status === 400 || g.status === 401, `${g}`);
 	});
 

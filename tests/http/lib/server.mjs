@@ -192,19 +192,24 @@ export async function prepareData(opts = {}) {
 		return r;
 	};
 
-	if (!existsSync(MADO_BIN)) throw new Error(`${MADO_BIN} does not exist: build it first (make build)`);
-	await cli(['init', '--demo']);
-	const users = [];
-	if (opts.tenantB !== false) {
-		await cli(['tenant', 'add', B.lg]);
-		users.push(
-			{ lg: B.lg, ...B.clerk },
-			{ lg: B.lg, ...B.admin },
-			{ lg: B.lg, ...B.resident },
-		);
+	try {
+		if (!existsSync(MADO_BIN)) throw new Error(`${MADO_BIN} does not exist: build it first (make build)`);
+		await cli(['init', '--demo']);
+		const users = [];
+		if (opts.tenantB !== false) {
+			await cli(['tenant', 'add', B.lg]);
+			users.push(
+				{ lg: B.lg, ...B.clerk },
+				{ lg: B.lg, ...B.admin },
+				{ lg: B.lg, ...B.resident },
+			);
+		}
+		users.push(...(opts.users ?? []));
+		for (const u of users) await addUser(cli, u);
+	} catch (e) {
+		cleanup({ dataDir }, false);
+		throw e;
 	}
-	users.push(...(opts.users ?? []));
-	for (const u of users) await addUser(cli, u);
 	return { dataDir, dbUrl, env, dbArgs, cli };
 }
 
@@ -227,8 +232,13 @@ export async function addUser(cli, u) {
  */
 export async function startServer(opts = {}) {
 	const data = await prepareData(opts);
-	const extra = opts.prepare ? (await opts.prepare(data)) ?? [] : [];
-	return await serveData(data, [...(opts.args ?? []), ...extra]);
+	try {
+		const extra = opts.prepare ? (await opts.prepare(data)) ?? [] : [];
+		return await serveData(data, [...(opts.args ?? []), ...extra]);
+	} catch (e) {
+		cleanup(data, false);
+		throw e;
+	}
 }
 
 /** Starts `madoguchi serve` on an already prepared data directory. */

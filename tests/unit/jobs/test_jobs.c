@@ -610,13 +610,46 @@ static void test_tenant_filter(void **state)
 }
 
 #define MANY 500
+#define WORKERS 4
+#define HERDED 200 /* jobs whose handlers meet before returning together */
 struct many {
 	atomic_int total;
 	atomic_int seen[MANY];
+	atomic_int inflight, max_inflight;
 	pthread_mutex_t mu;
-	pthread_t threads[JOBS_MAX_WORKERS];
-	int nthreads;
+	pthread_cond_t cv;
+	int arrived;  /* handlers waiting at the meeting point; under mu */
+	unsigned gen; /* meetings completed; under mu */
 };
+
+/* Handlers of the first HERDED jobs wait (at most 100 ms) until WORKERS of
+ * them are running, then all return at once, so that the workers claim their
+ * next jobs at the same instant: the case where a claim without row locking
+ * would hand one job to two workers. */
+static void meet(struct many *m)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_nsec += 100 * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&m->mu);
+	unsigned gen = m->gen;
+	if (++m->arrived == WORKERS) {
+		m->arrived = 0;
+		m->gen++;
+		pthread_cond_broadcast(&m->cv);
+	} else {
+		while (m->gen == gen)
+			if (pthread_cond_timedwait(&m->cv, &m->mu, &dl) != 0)
+				break;
+		if (m->gen == gen)
+			m->arrived--; /* gave up waiting */
+	}
+	pthread_mutex_unlock(&m->mu);
+}
 
 static int many_handler(struct jobs_ctx *ctx, void *user)
 {
@@ -626,14 +659,13 @@ static int many_handler(struct jobs_ctx *ctx, void *user)
 		return JOBS_GIVE_UP;
 	atomic_fetch_add(&m->seen[i], 1);
 	atomic_fetch_add(&m->total, 1);
-	pthread_mutex_lock(&m->mu);
-	bool known = false;
-	for (int k = 0; k < m->nthreads; k++)
-		known = known || pthread_equal(m->threads[k], pthread_self());
-	if (!known && m->nthreads < JOBS_MAX_WORKERS)
-		m->threads[m->nthreads++] = pthread_self();
-	pthread_mutex_unlock(&m->mu);
-	sleep_ms(1);
+	int now = atomic_fetch_add(&m->inflight, 1) + 1;
+	int max = atomic_load(&m->max_inflight);
+	while (now > max && !atomic_compare_exchange_weak(&m->max_inflight, &max, now))
+		;
+	if (i < HERDED)
+		meet(m);
+	atomic_fetch_sub(&m->inflight, 1);
 	return 0;
 }
 
@@ -643,7 +675,8 @@ static void test_workers_never_share_a_job(void **state)
 	struct many *m = calloc(1, sizeof *m);
 	assert_non_null(m);
 	pthread_mutex_init(&m->mu, NULL);
-	struct jobs *j = jobs_new(f->db, 4);
+	pthread_cond_init(&m->cv, NULL);
+	struct jobs *j = jobs_new(f->db, WORKERS);
 	jobs_set_poll(j, 20);
 	assert_int_equal(jobs_register(j, "test.many", many_handler, m), 0);
 
@@ -663,10 +696,12 @@ static void test_workers_never_share_a_job(void **state)
 	assert_int_equal(atomic_load(&m->total), MANY);
 	for (int i = 0; i < MANY; i++)
 		assert_int_equal(atomic_load(&m->seen[i]), 1);
-	assert_true(m->nthreads >= 2); /* the workers really ran side by side */
+	/* The workers really ran side by side. */
+	assert_int_equal(atomic_load(&m->max_inflight), WORKERS);
 	assert_int_equal(count(f, NULL, "dead"), 0);
 	assert_int_equal(count(f, NULL, "running"), 0);
 	jobs_free(j);
+	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
