@@ -92,10 +92,10 @@ static int load_config(struct config *cfg, int argc, char **argv)
 		config_release(cfg);
 		return -1;
 	}
-	log_set_level(!strcmp(cfg->log_level, "debug")  ? LOG_DEBUG
-		      : !strcmp(cfg->log_level, "warn")  ? LOG_WARN
-		      : !strcmp(cfg->log_level, "error") ? LOG_ERROR
-							 : LOG_INFO);
+	log_set_level(!strcmp(cfg->log_level, "debug") ? LOG_DEBUG :
+		      !strcmp(cfg->log_level, "warn")  ? LOG_WARN :
+		      !strcmp(cfg->log_level, "error") ? LOG_ERROR :
+							 LOG_INFO);
 	return 0;
 }
 
@@ -284,8 +284,8 @@ static int cmd_init(int argc, char **argv)
 	if (demo) {
 		rc = add_tenant(&app, "302015", abr ? abr : DEFAULT_ABR_CITY);
 		if (!rc)
-			rc = add_user(&app, "302015", "resident", "和歌山 花子", "resident", "resident",
-				      "madoguchi-resident", true);
+			rc = add_user(&app, "302015", "resident", "和歌山 花子", "resident",
+				      "resident", "madoguchi-resident", true);
 		if (!rc)
 			rc = add_user(&app, "302015", "clerk", "市民課 窓口一郎", "staff",
 				      "shimin_clerk", "madoguchi-clerk", true);
@@ -444,7 +444,8 @@ static int cmd_audit(int argc, char **argv)
 		status = 1;
 	} else if (vr.broken_seq) {
 		printf("audit chain BROKEN at seq %lld: %s (%lld entries verified before it)\n",
-		       (long long)vr.broken_seq, vr.reason ? vr.reason : "?", (long long)vr.entries);
+		       (long long)vr.broken_seq, vr.reason ? vr.reason : "?",
+		       (long long)vr.entries);
 		status = 1;
 	} else {
 		printf("audit chain OK: %lld entries, %lld checkpoints\n", (long long)vr.entries,

@@ -103,8 +103,8 @@ static int check_roles(const char *kind, const char *const *roles, char *msg, si
 			return -EINVAL;
 		}
 		if (strcmp(rd->kind, kind) != 0) {
-			snprintf(msg, msglen, "役割「%s」はこの種別のアカウントには付けられません。",
-				 rd->label);
+			snprintf(msg, msglen,
+				 "役割「%s」はこの種別のアカウントには付けられません。", rd->label);
 			return -EINVAL;
 		}
 	}
@@ -133,10 +133,9 @@ static int insert_roles(struct db_conn *c, const char *lg_code, int64_t id,
 	return 0;
 }
 
-int account_create(struct db_conn *c, const char *lg_code, const char *login,
-		   const char *display, const char *kind, const char *password,
-		   const char *const *roles, int64_t *id_out, const char **field, char *msg,
-		   size_t msglen)
+int account_create(struct db_conn *c, const char *lg_code, const char *login, const char *display,
+		   const char *kind, const char *password, const char *const *roles,
+		   int64_t *id_out, const char **field, char *msg, size_t msglen)
 {
 	char hash[PASSWORD_HASH_SIZE];
 	int rc = -EINVAL;
@@ -154,7 +153,8 @@ int account_create(struct db_conn *c, const char *lg_code, const char *login,
 		snprintf(msg, msglen, "氏名（表示名）を 200 バイト以内で入力してください。");
 		return -EINVAL;
 	}
-	if (!kind || (strcmp(kind, "resident") && strcmp(kind, "staff") && strcmp(kind, "system"))) {
+	if (!kind ||
+	    (strcmp(kind, "resident") && strcmp(kind, "staff") && strcmp(kind, "system"))) {
 		*field = "kind";
 		snprintf(msg, msglen, "アカウントの種別を選んでください。");
 		return -EINVAL;
@@ -221,8 +221,8 @@ static const char **load_roles(struct db_conn *c, struct arena *a, int64_t id)
 	const char *tmp[32];
 	int n = 0;
 	struct db_stmt *st;
-	if (db_prepare(c, "SELECT role FROM account_roles WHERE account_id = ? ORDER BY role", &st) ==
-	    0) {
+	if (db_prepare(c, "SELECT role FROM account_roles WHERE account_id = ? ORDER BY role",
+		       &st) == 0) {
 		db_bind_int64(st, 1, id);
 		while (n < 31 && db_step(st) == DB_ROW)
 			tmp[n++] = arena_strdup(a, db_col_text(st, 0));
@@ -234,12 +234,11 @@ static const char **load_roles(struct db_conn *c, struct arena *a, int64_t id)
 	return out;
 }
 
-#define ACCOUNT_COLS                                                                             \
-	"SELECT id, lg_code, login, display, kind, totp_enabled, disabled, failed_logins, "      \
+#define ACCOUNT_COLS                                                                               \
+	"SELECT id, lg_code, login, display, kind, totp_enabled, disabled, failed_logins, "        \
 	"locked_until_ms, created_ms FROM accounts "
 
-static int read_account(struct db_conn *c, struct db_stmt *st, struct arena *a,
-			struct account *out)
+static int read_account(struct db_conn *c, struct db_stmt *st, struct arena *a, struct account *out)
 {
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
@@ -288,8 +287,8 @@ int account_find(struct db_conn *c, struct arena *a, const char *lg_code, const 
 	return read_account(c, st, a, out);
 }
 
-int account_set_roles(struct db_conn *c, const char *lg_code, int64_t id,
-		      const char *const *roles, char *msg, size_t msglen)
+int account_set_roles(struct db_conn *c, const char *lg_code, int64_t id, const char *const *roles,
+		      char *msg, size_t msglen)
 {
 	struct arena *a = arena_new();
 	struct account acc;
@@ -326,11 +325,10 @@ json_t *account_json(const struct account *acc)
 	json_t *roles = json_array();
 	for (const char **p = acc->roles; p && *p; p++)
 		json_array_append_new(roles, json_string(*p));
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:I}", "id",
-			 (json_int_t)acc->id, "login", acc->login, "display", acc->display, "kind",
-			 acc->kind, "lg_code", acc->lg_code, "roles", roles, "totp_enabled",
-			 acc->totp_enabled, "disabled", acc->disabled, "created_ms",
-			 (json_int_t)acc->created_ms);
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:I}", "id", (json_int_t)acc->id,
+			 "login", acc->login, "display", acc->display, "kind", acc->kind, "lg_code",
+			 acc->lg_code, "roles", roles, "totp_enabled", acc->totp_enabled,
+			 "disabled", acc->disabled, "created_ms", (json_int_t)acc->created_ms);
 }
 
 json_t *account_list(struct db_conn *c, struct arena *a, const char *lg_code)

@@ -84,21 +84,20 @@ static void api_me_history(struct req *r, struct res *s)
 	json_t *clean = json_array();
 	size_t i;
 	json_t *e;
-	json_array_foreach(items, i, e)
-	{
+	json_array_foreach (items, i, e) {
 		time_t t = (time_t)(json_integer_value(json_object_get(e, "ts_ms")) / 1000);
 		struct tm tm;
 		gmtime_r(&t, &tm);
 		char iso[32];
 		strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		json_t *o = json_object();
-		static const char *const keep[] = {"seq",	 "when",       "actor_kind",
-						   "actor_name", "actor_org",  "action",
-						   "action_ja",	 "purpose",    "outcome",
-						   "outcome_ja", "request_id", NULL};
+		static const char *const keep[] = {
+			"seq",       "when",    "actor_kind", "actor_name", "actor_org",  "action",
+			"action_ja", "purpose", "outcome",    "outcome_ja", "request_id", NULL};
 		for (const char *const *k = keep; *k; k++)
-			json_object_set(o, *k, json_object_get(e, *k) ? json_object_get(e, *k)
-								      : json_null());
+			json_object_set(o, *k,
+					json_object_get(e, *k) ? json_object_get(e, *k) :
+								 json_null());
 		json_object_set_new(o, "ts", json_string(iso));
 		json_array_append_new(clean, o);
 	}
@@ -123,11 +122,13 @@ static void api_login(struct req *r, struct res *s)
 	const char *password = jstr(in, "password"), *totp = jstr(in, "totp");
 	json_t *errors = json_object();
 	if (!lg)
-		json_object_set_new(errors, "lg_code", json_string("市区町村コードを指定してください。"));
+		json_object_set_new(errors, "lg_code",
+				    json_string("市区町村コードを指定してください。"));
 	if (!login)
 		json_object_set_new(errors, "login", json_string("ログインIDを指定してください。"));
 	if (!password)
-		json_object_set_new(errors, "password", json_string("パスワードを指定してください。"));
+		json_object_set_new(errors, "password",
+				    json_string("パスワードを指定してください。"));
 	if (json_object_size(errors)) {
 		res_problem_fields(r, s, 400, "入力内容を確認してください", errors);
 		json_decref(in);
@@ -148,12 +149,13 @@ static void api_login(struct req *r, struct res *s)
 	char subj[32];
 	snprintf(subj, sizeof subj, "account:%lld", (long long)acc.id);
 	if (rc != LOGIN_OK) {
-		platform_audit(r, "auth.login", rc == LOGIN_BAD ? NULL : subj, "本人確認（ログイン）",
-			       "denied", login_message_ja(rc));
+		platform_audit(r, "auth.login", rc == LOGIN_BAD ? NULL : subj,
+			       "本人確認（ログイン）", "denied", login_message_ja(rc));
 		int status = rc == LOGIN_LOCKED ? 429 : rc == LOGIN_ERROR ? 503 : 401;
 		res_problem(r, s, status, login_message_ja(rc), NULL);
 		if (rc == LOGIN_LOCKED)
-			res_header(r, s, "Retry-After", arena_printf(r->arena, "%lld", (long long)retry));
+			res_header(r, s, "Retry-After",
+				   arena_printf(r->arena, "%lld", (long long)retry));
 		return;
 	}
 	if (session_start(r, s, &acc, "password") != 0) {
@@ -232,8 +234,7 @@ static const char **json_roles(struct req *r, json_t *arr)
 	const char **out = arena_alloc(r->arena, sizeof(char *) * (json_array_size(arr) + 1));
 	size_t i;
 	json_t *v;
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		if (!json_is_string(v))
 			return NULL;
 		out[i] = arena_strdup(r->arena, json_string_value(v));
@@ -247,11 +248,12 @@ static void api_users_create(struct req *r, struct res *s)
 	json_t *in = req_json(r, s);
 	if (!in)
 		return;
-	const char **roles = json_object_get(in, "roles") ? json_roles(r, json_object_get(in, "roles"))
-							   : NULL;
+	const char **roles =
+		json_object_get(in, "roles") ? json_roles(r, json_object_get(in, "roles")) : NULL;
 	if (json_object_get(in, "roles") && !roles) {
-		res_problem_fields(r, s, 400, "入力内容を確認してください",
-				   json_pack("{s:s}", "roles", "役割は文字列の配列で指定してください。"));
+		res_problem_fields(
+			r, s, 400, "入力内容を確認してください",
+			json_pack("{s:s}", "roles", "役割は文字列の配列で指定してください。"));
 		json_decref(in);
 		return;
 	}
@@ -294,8 +296,9 @@ static void api_users_roles(struct req *r, struct res *s)
 	const char **roles = json_roles(r, json_object_get(in, "roles"));
 	json_decref(in);
 	if (!roles) {
-		res_problem_fields(r, s, 400, "入力内容を確認してください",
-				   json_pack("{s:s}", "roles", "役割は文字列の配列で指定してください。"));
+		res_problem_fields(
+			r, s, 400, "入力内容を確認してください",
+			json_pack("{s:s}", "roles", "役割は文字列の配列で指定してください。"));
 		return;
 	}
 	char msg[256] = "";
@@ -342,8 +345,7 @@ static void api_jobs(struct req *r, struct res *s)
 static void api_jobs_retry(struct req *r, struct res *s)
 {
 	int64_t id;
-	if (!parse_id(req_param(r, "id"), &id) ||
-	    jobs_retry(app_db(r), r->who.lg_code, id) != 0) {
+	if (!parse_id(req_param(r, "id"), &id) || jobs_retry(app_db(r), r->who.lg_code, id) != 0) {
 		res_problem(r, s, 404, "対象の処理が見つかりません", NULL);
 		return;
 	}

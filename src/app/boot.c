@@ -80,8 +80,9 @@ int app_open(struct app *app, struct config *cfg, unsigned flags, char *err, siz
 
 	if (audit_open(app->db, app->keys->audit_sk, app->keys->audit_key_id,
 		       cfg->audit_checkpoint_every, cfg->audit_checkpoint_secs, &app->audit) != 0) {
-		snprintf(err, errlen, "cannot start the audit log (were migrations applied? try "
-				      "'madoguchi migrate')");
+		snprintf(err, errlen,
+			 "cannot start the audit log (were migrations applied? try "
+			 "'madoguchi migrate')");
 		goto fail;
 	}
 	if (!(flags & BOOT_SERVE))
@@ -94,8 +95,8 @@ int app_open(struct app *app, struct config *cfg, unsigned flags, char *err, siz
 		goto fail;
 	app->metrics = metrics_new();
 	if (cfg->trusted_ca && *cfg->trusted_ca) {
-		app->certs = cert_store_load(cfg->trusted_ca, cfg->crl && *cfg->crl ? cfg->crl : NULL,
-					     err, errlen);
+		app->certs = cert_store_load(cfg->trusted_ca,
+					     cfg->crl && *cfg->crl ? cfg->crl : NULL, err, errlen);
 		if (!app->certs)
 			goto fail;
 	}

@@ -60,10 +60,11 @@ static bool challenge_take(struct req *r, const char *lg_code, const char *ch)
 	unsigned char h[32];
 	challenge_hash(ch, h);
 	struct db_stmt *st;
-	if (db_prepare(app_db(r),
-		       "UPDATE cert_challenges SET used = 1 WHERE challenge_hash = ? AND lg_code = ? "
-		       "AND used = 0 AND expires_ms >= ?",
-		       &st) != 0)
+	if (db_prepare(
+		    app_db(r),
+		    "UPDATE cert_challenges SET used = 1 WHERE challenge_hash = ? AND lg_code = ? "
+		    "AND used = 0 AND expires_ms >= ?",
+		    &st) != 0)
 		return false;
 	db_bind_blob(st, 1, h, sizeof h);
 	db_bind_text(st, 2, lg_code);
@@ -89,8 +90,8 @@ enum { CL_OK = 0, CL_BAD_INPUT = -1, CL_CHALLENGE = -2, CL_UNKNOWN = -3, CL_DB =
 
 /* The whole certificate log-in check; on CL_OK fills acc. On a certificate
  * problem returns the CERT_E* code. */
-static int cert_login_check(struct req *r, const char *lg, const char *challenge,
-			    const char *pem, const char *sig_b64, struct account *acc)
+static int cert_login_check(struct req *r, const char *lg, const char *challenge, const char *pem,
+			    const char *sig_b64, struct account *acc)
 {
 	if (!r->app->certs)
 		return CERT_EUNTRUSTED;
@@ -138,12 +139,16 @@ static int cert_login_check(struct req *r, const char *lg, const char *challenge
 static const char *cert_login_message(int rc)
 {
 	switch (rc) {
-	case CL_BAD_INPUT: return "証明書と署名を正しく送信してください。";
+	case CL_BAD_INPUT:
+		return "証明書と署名を正しく送信してください。";
 	case CL_CHALLENGE:
 		return "確認用の文字列の有効期限が切れたか、すでに使われています。もう一度お試しください。";
-	case CL_UNKNOWN: return "この証明書は登録されていません。";
-	case CL_DB: return "ただいまログインできません。しばらくしてからお試しください。";
-	default: return cert_strerror_ja(rc);
+	case CL_UNKNOWN:
+		return "この証明書は登録されていません。";
+	case CL_DB:
+		return "ただいまログインできません。しばらくしてからお試しください。";
+	default:
+		return cert_strerror_ja(rc);
 	}
 }
 
@@ -198,7 +203,10 @@ static void api_cert_login(struct req *r, struct res *s)
 		if (r->who.lg_code[0])
 			platform_audit(r, "auth.login", NULL, "本人確認（ログイン）", "denied",
 				       cert_strerror(rc));
-		res_problem(r, s, rc == CL_DB ? 503 : rc == CL_BAD_INPUT ? 400 : 401,
+		res_problem(r, s,
+			    rc == CL_DB        ? 503 :
+			    rc == CL_BAD_INPUT ? 400 :
+						 401,
 			    cert_login_message(rc), NULL);
 		return;
 	}
@@ -220,16 +228,16 @@ static void api_cert_register(struct req *r, struct res *s)
 	const char *pem = json_string_value(json_object_get(in, "certificate"));
 	if (!pem || strlen(pem) > CERT_INPUT_MAX) {
 		json_decref(in);
-		res_problem_fields(r, s, 400, "入力内容を確認してください",
-				   json_pack("{s:s}", "certificate",
-					     "PEM 形式の証明書を指定してください。"));
+		res_problem_fields(
+			r, s, 400, "入力内容を確認してください",
+			json_pack("{s:s}", "certificate", "PEM 形式の証明書を指定してください。"));
 		return;
 	}
 	struct cert_info info;
 	char err[256];
 	int rc = r->app->certs ? cert_verify(r->app->certs, pem, strlen(pem), time(NULL), &info,
-					     err, sizeof err)
-			       : CERT_EUNTRUSTED;
+					     err, sizeof err) :
+				 CERT_EUNTRUSTED;
 	if (rc != 0) {
 		json_decref(in);
 		res_problem_fields(r, s, 422, "この証明書は登録できません",
@@ -241,10 +249,11 @@ static void api_cert_register(struct req *r, struct res *s)
 	cert_to_pem(pem, strlen(pem), &canon);
 	json_decref(in);
 	struct db_stmt *st;
-	rc = db_prepare(app_db(r),
-			"INSERT INTO certificates (lg_code, account_id, fingerprint, subject, issuer, "
-			"serial, not_after_ms, pem, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			&st);
+	rc = db_prepare(
+		app_db(r),
+		"INSERT INTO certificates (lg_code, account_id, fingerprint, subject, issuer, "
+		"serial, not_after_ms, pem, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		&st);
 	if (rc == 0) {
 		db_bind_text(st, 1, r->who.lg_code);
 		db_bind_int64(st, 2, r->who.account_id);
@@ -271,27 +280,29 @@ static void api_cert_register(struct req *r, struct res *s)
 	snprintf(subj, sizeof subj, "account:%lld", (long long)r->who.account_id);
 	platform_audit(r, "certificate.register", subj, "ログイン用証明書の登録", "ok",
 		       info.fingerprint);
-	res_json(r, s, 201, json_pack("{s:s, s:s, s:s, s:I}", "fingerprint", info.fingerprint,
-				      "subject", info.subject, "issuer", info.issuer, "not_after",
-				      (json_int_t)info.not_after));
+	res_json(r, s, 201,
+		 json_pack("{s:s, s:s, s:s, s:I}", "fingerprint", info.fingerprint, "subject",
+			   info.subject, "issuer", info.issuer, "not_after",
+			   (json_int_t)info.not_after));
 }
 
 static int totp_store(struct req *r, const unsigned char *secret, size_t n)
 {
 	unsigned char key[32], blob[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + TOTP_KEY_MAX +
-				     crypto_aead_xchacha20poly1305_ietf_ABYTES];
+				    crypto_aead_xchacha20poly1305_ietf_ABYTES];
 	const size_t nb = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 	keys_derive(r->app->keys, KEY_TOTP_ENC, key);
 	randombytes_buf(blob, nb);
 	unsigned long long clen = 0;
-	crypto_aead_xchacha20poly1305_ietf_encrypt(blob + nb, &clen, secret, n, NULL, 0, NULL,
-						   blob, key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(blob + nb, &clen, secret, n, NULL, 0, NULL, blob,
+						   key);
 	sodium_memzero(key, sizeof key);
 	struct db_stmt *st;
-	int rc = db_prepare(app_db(r),
-			    "UPDATE accounts SET totp_secret = ?, totp_enabled = 0, totp_last_step = "
-			    "0 WHERE id = ? AND lg_code = ?",
-			    &st);
+	int rc = db_prepare(
+		app_db(r),
+		"UPDATE accounts SET totp_secret = ?, totp_enabled = 0, totp_last_step = "
+		"0 WHERE id = ? AND lg_code = ?",
+		&st);
 	if (rc < 0)
 		return rc;
 	db_bind_blob(st, 1, blob, nb + (size_t)clen);
@@ -335,8 +346,8 @@ static void api_totp_confirm(struct req *r, struct res *s)
 	struct db_stmt *st;
 	unsigned char blob[256], secret[TOTP_KEY_MAX];
 	size_t n = 0;
-	int rc = db_prepare(app_db(r), "SELECT totp_secret FROM accounts WHERE id = ? AND lg_code = ?",
-			    &st);
+	int rc = db_prepare(app_db(r),
+			    "SELECT totp_secret FROM accounts WHERE id = ? AND lg_code = ?", &st);
 	if (rc == 0) {
 		db_bind_int64(st, 1, r->who.account_id);
 		db_bind_text(st, 2, r->who.lg_code);
@@ -353,8 +364,8 @@ static void api_totp_confirm(struct req *r, struct res *s)
 	uint64_t matched = 0;
 	struct totp_params tp = TOTP_PARAMS_DEFAULT;
 	int ok = slen > 0 && code ? totp_verify(secret, (size_t)slen, &tp, code, strlen(code),
-						time(NULL), 0, &matched)
-				  : -1;
+						time(NULL), 0, &matched) :
+				    -1;
 	sodium_memzero(secret, sizeof secret);
 	json_decref(in);
 	if (slen <= 0) {

@@ -74,8 +74,8 @@ static bool csrf_ok(struct req *r, bool bearer)
 {
 	if (bearer || !unsafe_method(r->method) || (r->route->flags & ROUTE_NO_CSRF))
 		return true;
-	const char *want = r->who.kind != PRINCIPAL_NONE ? r->who.csrf
-							 : req_cookie(r, PRE_SESSION_COOKIE);
+	const char *want =
+		r->who.kind != PRINCIPAL_NONE ? r->who.csrf : req_cookie(r, PRE_SESSION_COOKIE);
 	if (r->route->flags & ROUTE_HTML) {
 		const char *sent = is_form(r) ? req_form(r, "csrf") : NULL;
 		return sent && want && platform_token_equal(sent, want);
@@ -112,8 +112,8 @@ void app_dispatch(struct req *r, struct res *s)
 		return;
 	}
 	if (found == ROUTER_BAD_METHOD) {
-		static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-						    "OPTIONS"};
+		static const char *const names[] = {"GET",   "HEAD",   "POST",   "PUT",
+						    "PATCH", "DELETE", "OPTIONS"};
 		char allow[64] = "";
 		size_t n = 0;
 		for (int i = 0; i < 7; i++)
@@ -153,8 +153,9 @@ void app_dispatch(struct req *r, struct res *s)
 		return;
 	}
 	if (unsafe_method(r->method) && is_form(r) && req_form_error(r) != 0) {
-		res_problem(r, s, 400, http_status_title_ja(400),
-			    "送信された内容の形式に誤りがあります。文字化けしていないか確かめてください。");
+		res_problem(
+			r, s, 400, http_status_title_ja(400),
+			"送信された内容の形式に誤りがあります。文字化けしていないか確かめてください。");
 		return;
 	}
 	if (!csrf_ok(r, bearer)) {
@@ -171,8 +172,8 @@ void app_finished(struct req *r, struct res *s, long dur_us)
 {
 	struct app *app = r->app;
 	const char *route = r->route ? (r->route->name ? r->route->name : r->route->pattern) : NULL;
-	static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-					    "OPTIONS"};
+	static const char *const names[] = {"GET",   "HEAD",   "POST",   "PUT",
+					    "PATCH", "DELETE", "OPTIONS"};
 	const char *method = "OTHER";
 	for (int i = 0; i < 7; i++)
 		if ((int)r->method == (1 << i))

@@ -93,8 +93,8 @@ struct keys *keys_load(const char *dir, int create, char *err, size_t errlen)
 	}
 	if (load_one(dir, "master.key", k->master, sizeof k->master, create, gen_random, err,
 		     errlen) ||
-	    load_one(dir, "audit-ed25519.key", k->audit_sk, sizeof k->audit_sk, create,
-		     gen_ed25519, err, errlen)) {
+	    load_one(dir, "audit-ed25519.key", k->audit_sk, sizeof k->audit_sk, create, gen_ed25519,
+		     err, errlen)) {
 		keys_free(k);
 		return NULL;
 	}

@@ -13,7 +13,7 @@
 
 #define SERIES_MAX 1024
 static const double bucket_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-				   0.05,   0.1,	  0.25,	  0.5,	 1,    2.5};
+				   0.05,   0.1,   0.25,   0.5,   1,    2.5};
 #define NBUCKETS (sizeof bucket_le / sizeof bucket_le[0])
 
 struct series {
@@ -177,8 +177,7 @@ int metrics_render(struct metrics *m, struct app *app, struct buf *out)
 	if (jobs_counts(c, NULL, &counts) == 0 && json_is_object(counts)) {
 		const char *state;
 		json_t *v;
-		json_object_foreach(counts, state, v)
-		{
+		json_object_foreach (counts, state, v) {
 			buf_puts(out, "mado_jobs{state=\"");
 			put_label(out, state);
 			buf_printf(out, "\"} %lld\n", (long long)json_integer_value(v));

@@ -39,16 +39,15 @@ static json_t *login_ctx(struct req *r, const char *lg, const char *login, const
 	json_t *munis = tenant_list(app_db(r));
 	size_t i;
 	json_t *m;
-	json_array_foreach(munis, i, m)
-	{
+	json_array_foreach (munis, i, m) {
 		const char *code = json_string_value(json_object_get(m, "lg_code"));
 		json_object_set_new(m, "selected", json_boolean(lg && code && !strcmp(lg, code)));
 	}
 	json_object_set_new(ctx, "muni_select", json_boolean(json_array_size(munis) > 1));
 	json_object_set_new(ctx, "munis", munis);
-	json_object_set_new(ctx, "form", json_pack("{s:s, s:s, s:s}", "lg_code", lg ? lg : "",
-						   "login", login ? login : "", "next",
-						   next ? next : ""));
+	json_object_set_new(ctx, "form",
+			    json_pack("{s:s, s:s, s:s}", "lg_code", lg ? lg : "", "login",
+				      login ? login : "", "next", next ? next : ""));
 	return ctx;
 }
 
@@ -70,9 +69,8 @@ static const char *default_lg(struct req *r, const char *lg)
 	json_t *list = tenant_list(app_db(r));
 	const char *out = NULL;
 	if (json_array_size(list) == 1)
-		out = arena_strdup(r->arena,
-				   json_string_value(json_object_get(json_array_get(list, 0),
-								     "lg_code")));
+		out = arena_strdup(r->arena, json_string_value(json_object_get(
+						     json_array_get(list, 0), "lg_code")));
 	json_decref(list);
 	return out;
 }
@@ -106,8 +104,8 @@ static void page_login_post(struct req *r, struct res *s)
 	if (rc != LOGIN_OK) {
 		char subj[32];
 		snprintf(subj, sizeof subj, "account:%lld", (long long)acc.id);
-		platform_audit(r, "auth.login", rc == LOGIN_BAD ? NULL : subj, "本人確認（ログイン）",
-			       "denied", login_message_ja(rc));
+		platform_audit(r, "auth.login", rc == LOGIN_BAD ? NULL : subj,
+			       "本人確認（ログイン）", "denied", login_message_ja(rc));
 		json_t *ctx = login_ctx(r, lg, login, next);
 		if (rc == LOGIN_TOTP_REQUIRED || rc == LOGIN_TOTP_BAD) {
 			json_object_set_new(ctx, "totp_needed", json_true());
@@ -120,7 +118,8 @@ static void page_login_post(struct req *r, struct res *s)
 		}
 		json_decref(errors);
 		if (rc == LOGIN_LOCKED)
-			res_header(r, s, "Retry-After", arena_printf(r->arena, "%lld", (long long)retry));
+			res_header(r, s, "Retry-After",
+				   arena_printf(r->arena, "%lld", (long long)retry));
 		page_render(r, s, rc == LOGIN_LOCKED ? 429 : 401, "login", "ログイン", NULL, ctx);
 		return;
 	}
@@ -257,8 +256,7 @@ json_t *history_items(struct req *r, int64_t before, int limit, int64_t *next_be
 		return NULL;
 	size_t i;
 	json_t *e;
-	json_array_foreach(items, i, e)
-	{
+	json_array_foreach (items, i, e) {
 		const char *a = json_string_value(json_object_get(e, "action"));
 		json_object_set_new(e, "action_ja", json_string(action_ja(a ? a : "")));
 		const char *o = json_string_value(json_object_get(e, "outcome"));
@@ -293,18 +291,17 @@ static void page_history(struct req *r, struct res *s)
 	json_t *entries = json_array();
 	size_t i;
 	json_t *e;
-	json_array_foreach(items, i, e)
-	{
+	json_array_foreach (items, i, e) {
 		const char *o = json_string_value(json_object_get(e, "outcome"));
 		const char *why = json_string_value(json_object_get(e, "purpose"));
-		json_array_append_new(
-			entries,
-			json_pack("{s:O?, s:O?, s:O?, s:O?, s:s, s:O?, s:b}", "when",
-				  json_object_get(e, "when"), "who", json_object_get(e, "actor_name"),
-				  "org", json_object_get(e, "actor_org"), "what",
-				  json_object_get(e, "action_ja"), "why", why ? why : "",
-				  "outcome", json_object_get(e, "outcome_ja"), "outcome_ok",
-				  o && !strcmp(o, "ok")));
+		json_array_append_new(entries, json_pack("{s:O?, s:O?, s:O?, s:O?, s:s, s:O?, s:b}",
+							 "when", json_object_get(e, "when"), "who",
+							 json_object_get(e, "actor_name"), "org",
+							 json_object_get(e, "actor_org"), "what",
+							 json_object_get(e, "action_ja"), "why",
+							 why ? why : "", "outcome",
+							 json_object_get(e, "outcome_ja"),
+							 "outcome_ok", o && !strcmp(o, "ok")));
 	}
 	json_decref(items);
 	json_t *page = json_pack("{s:b}", "first", before == 0);
@@ -319,12 +316,11 @@ static void page_history(struct req *r, struct res *s)
 static void page_staff(struct req *r, struct res *s)
 {
 	json_t *ctx = json_object();
-	json_object_set_new(ctx, "can",
-			    json_pack("{s:b, s:b, s:b, s:b}", "accounts_read",
-				      req_can(r, "accounts.read"), "users_admin",
-				      req_can(r, "users.admin"), "jobs_admin",
-				      req_can(r, "jobs.admin"), "audit_verify",
-				      req_can(r, "audit.verify")));
+	json_object_set_new(
+		ctx, "can",
+		json_pack("{s:b, s:b, s:b, s:b}", "accounts_read", req_can(r, "accounts.read"),
+			  "users_admin", req_can(r, "users.admin"), "jobs_admin",
+			  req_can(r, "jobs.admin"), "audit_verify", req_can(r, "audit.verify")));
 	page_render(r, s, 200, "staff_home", "職員メニュー", "staff", ctx);
 }
 
@@ -345,19 +341,18 @@ static json_t *role_choices(const char *const *have, const char *kind)
 	return arr;
 }
 
-static void render_users(struct req *r, struct res *s, int status, json_t *errors,
-			 json_t *form, const char **form_roles_sel)
+static void render_users(struct req *r, struct res *s, int status, json_t *errors, json_t *form,
+			 const char **form_roles_sel)
 {
 	json_t *list = account_list(app_db(r), r->arena, r->who.lg_code);
 	json_t *users = json_array();
 	size_t i;
 	json_t *u;
-	json_array_foreach(list, i, u)
-	{
+	json_array_foreach (list, i, u) {
 		const char *have[32];
 		size_t n = 0, j;
 		json_t *rv;
-		json_array_foreach(json_object_get(u, "roles"), j, rv)
+		json_array_foreach (json_object_get(u, "roles"), j, rv)
 			if (n < 31)
 				have[n++] = json_string_value(rv);
 		have[n] = NULL;
@@ -365,16 +360,17 @@ static void render_users(struct req *r, struct res *s, int status, json_t *error
 		json_t *labels = json_array();
 		for (size_t k = 0; k < n; k++) {
 			const struct role_def *rd = role_find(have[k]);
-			json_array_append_new(labels,
-					      json_pack("{s:s}", "label", rd ? rd->label : have[k]));
+			json_array_append_new(
+				labels, json_pack("{s:s}", "label", rd ? rd->label : have[k]));
 		}
-		json_array_append_new(
-			users, json_pack("{s:O?, s:O?, s:O?, s:s, s:O?, s:o, s:o}", "id",
-					 json_object_get(u, "id"), "login", json_object_get(u, "login"),
-					 "display", json_object_get(u, "display"), "kind_label",
-					 kind && !strcmp(kind, "resident") ? "住民" : "職員", "disabled",
-					 json_object_get(u, "disabled"), "roles", labels, "role_choices",
-					 role_choices(have, kind)));
+		json_array_append_new(users,
+				      json_pack("{s:O?, s:O?, s:O?, s:s, s:O?, s:o, s:o}", "id",
+						json_object_get(u, "id"), "login",
+						json_object_get(u, "login"), "display",
+						json_object_get(u, "display"), "kind_label",
+						kind && !strcmp(kind, "resident") ? "住民" : "職員",
+						"disabled", json_object_get(u, "disabled"), "roles",
+						labels, "role_choices", role_choices(have, kind)));
 	}
 	json_decref(list);
 	json_t *ctx = json_object();
@@ -386,9 +382,9 @@ static void render_users(struct req *r, struct res *s, int status, json_t *error
 	else
 		json_decref(errors);
 	json_object_set_new(ctx, "form", form ? form : json_object());
-	const char *q = req_query(r, "created") ? "利用者を登録しました。"
-			: req_query(r, "updated") ? "役割を変更しました。"
-						  : NULL;
+	const char *q = req_query(r, "created") ? "利用者を登録しました。" :
+			req_query(r, "updated") ? "役割を変更しました。" :
+						  NULL;
 	if (q && status == 200)
 		json_object_set_new(ctx, "notice", json_string(q));
 	page_render(r, s, status, "admin_users", "利用者と役割の管理", "users", ctx);
@@ -427,8 +423,7 @@ static void page_users_create(struct req *r, struct res *s)
 		json_t *errors = json_object();
 		json_object_set_new(errors, field ? field : "login",
 				    json_string(*msg ? msg : "登録できませんでした。"));
-		render_users(r, s, rc == -EINVAL || rc == -EEXIST ? 400 : 503, errors, form,
-			     roles);
+		render_users(r, s, rc == -EINVAL || rc == -EEXIST ? 400 : 503, errors, form, roles);
 		return;
 	}
 	char subj[32];
@@ -464,8 +459,8 @@ static void page_users_roles(struct req *r, struct res *s)
 	}
 	if (rc != 0) {
 		render_users(r, s, 400,
-			     json_pack("{s:s}", "roles", *msg ? msg : "変更できませんでした。"), NULL,
-			     NULL);
+			     json_pack("{s:s}", "roles", *msg ? msg : "変更できませんでした。"),
+			     NULL, NULL);
 		return;
 	}
 	char subj[32];
@@ -495,8 +490,7 @@ static void page_jobs(struct req *r, struct res *s)
 	json_t *dl = json_array();
 	size_t i;
 	json_t *j;
-	json_array_foreach(dead, i, j)
-	{
+	json_array_foreach (dead, i, j) {
 		json_int_t ms = json_integer_value(json_object_get(j, "updated_at_ms"));
 		json_array_append_new(dl, json_pack("{s:O?, s:O?, s:O?, s:O?, s:s}", "id",
 						    json_object_get(j, "id"), "kind",
@@ -515,8 +509,7 @@ static void page_jobs(struct req *r, struct res *s)
 static void page_jobs_retry(struct req *r, struct res *s)
 {
 	int64_t id;
-	if (!parse_id(req_param(r, "id"), &id) ||
-	    jobs_retry(app_db(r), r->who.lg_code, id) != 0) {
+	if (!parse_id(req_param(r, "id"), &id) || jobs_retry(app_db(r), r->who.lg_code, id) != 0) {
 		res_problem(r, s, 404, "対象の処理が見つかりません", NULL);
 		return;
 	}

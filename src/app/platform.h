@@ -49,16 +49,15 @@ struct account {
 /* Creates an account with a password (may be NULL: no password log-in) and
  * roles (NULL-terminated; each must exist and fit the kind). On a validation
  * failure returns -EINVAL and a Japanese message for field *field in msg. */
-int account_create(struct db_conn *c, const char *lg_code, const char *login,
-		   const char *display, const char *kind, const char *password,
-		   const char *const *roles, int64_t *id_out, const char **field, char *msg,
-		   size_t msglen);
+int account_create(struct db_conn *c, const char *lg_code, const char *login, const char *display,
+		   const char *kind, const char *password, const char *const *roles,
+		   int64_t *id_out, const char **field, char *msg, size_t msglen);
 int account_get(struct db_conn *c, struct arena *a, const char *lg_code, int64_t id,
 		struct account *out);
 int account_find(struct db_conn *c, struct arena *a, const char *lg_code, const char *login,
 		 struct account *out);
-int account_set_roles(struct db_conn *c, const char *lg_code, int64_t id,
-		      const char *const *roles, char *msg, size_t msglen);
+int account_set_roles(struct db_conn *c, const char *lg_code, int64_t id, const char *const *roles,
+		      char *msg, size_t msglen);
 /* {id, login, display, kind, lg_code, roles[], totp_enabled, created} */
 json_t *account_json(const struct account *acc);
 /* [account_json…] of one municipality. */
@@ -72,17 +71,17 @@ enum login_result {
 	LOGIN_TOTP_REQUIRED = -3, /* password right, second factor missing */
 	LOGIN_TOTP_BAD = -4,
 	LOGIN_DISABLED = -5,
-	LOGIN_ERROR = -6,         /* database unavailable */
+	LOGIN_ERROR = -6, /* database unavailable */
 };
 int login_password(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
-		   const char *login, const char *password, const char *totp,
-		   struct account *out, int64_t *retry_after);
+		   const char *login, const char *password, const char *totp, struct account *out,
+		   int64_t *retry_after);
 const char *login_message_ja(enum login_result r);
 
 /* Decrypts a stored TOTP secret (XChaCha20-Poly1305 under a key derived
  * from the master key, nonce first). Returns its length or < 0. */
-int platform_totp_secret(struct app *app, const unsigned char *blob, size_t n,
-			 unsigned char *out, size_t outmax);
+int platform_totp_secret(struct app *app, const unsigned char *blob, size_t n, unsigned char *out,
+			 size_t outmax);
 
 /* ---- sessions and tokens ---- */
 /* Starts a session (rotating: the caller's old session, if any, is ended).

@@ -34,10 +34,10 @@ static json_t *shared_keys(struct req *r, struct res *s)
 		if (tenant_get(app_db(r), r->arena, lg, NULL, &name) == 0)
 			json_object_set_new(k, "muni",
 					    json_pack("{s:s, s:s}", "name", name, "lg_code", lg));
-		json_object_set_new(k, "user",
-				    json_pack("{s:s, s:s, s:s}", "display", w->display, "login",
-					      w->login, "kind",
-					      w->kind == PRINCIPAL_RESIDENT ? "resident" : "staff"));
+		json_object_set_new(
+			k, "user",
+			json_pack("{s:s, s:s, s:s}", "display", w->display, "login", w->login,
+				  "kind", w->kind == PRINCIPAL_RESIDENT ? "resident" : "staff"));
 		json_object_set_new(k, "csrf", json_string(w->csrf ? w->csrf : ""));
 	}
 	json_object_set_new(k, "nav",
@@ -70,8 +70,8 @@ void page_render(struct req *r, struct res *s, int status, const char *tmpl, con
 		log_error("rendering %s failed: %d (request %s)", tmpl, rc, r->request_id);
 		buf_release(&out);
 		s->status = 500;
-		res_text(r, s, 500, "text/plain; charset=utf-8",
-			 "システムでエラーが発生しました。", strlen("システムでエラーが発生しました。"));
+		res_text(r, s, 500, "text/plain; charset=utf-8", "システムでエラーが発生しました。",
+			 strlen("システムでエラーが発生しました。"));
 		return;
 	}
 	res_text(r, s, status, "text/html; charset=utf-8", buf_cstr(&out), out.len);

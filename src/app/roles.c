@@ -8,8 +8,12 @@ static const char *const p_resident[] = {"self.read", "self.write", NULL};
 static const char *const p_clerk[] = {"staff.console", "accounts.read", NULL};
 static const char *const p_supervisor[] = {"staff.console", "accounts.read", "accounts.write",
 					   NULL};
-static const char *const p_sysadmin[] = {"staff.console", "accounts.read", "accounts.write",
-					 "users.admin",	  "jobs.admin",	   "audit.verify",
+static const char *const p_sysadmin[] = {"staff.console",
+					 "accounts.read",
+					 "accounts.write",
+					 "users.admin",
+					 "jobs.admin",
+					 "audit.verify",
 					 NULL};
 
 const struct role_def role_defs[] = {

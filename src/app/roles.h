@@ -6,9 +6,9 @@
 #include <stdbool.h>
 
 struct role_def {
-	const char *name;    /* "shimin_clerk" */
-	const char *label;   /* "市民課 職員" */
-	const char *kind;    /* account kind it applies to: "resident" or "staff" */
+	const char *name;         /* "shimin_clerk" */
+	const char *label;        /* "市民課 職員" */
+	const char *kind;         /* account kind it applies to: "resident" or "staff" */
 	const char *const *perms; /* NULL-terminated */
 };
 

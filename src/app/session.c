@@ -39,14 +39,20 @@ static void tok_hash(const struct app *app, const char *token, unsigned char out
 const char *login_message_ja(enum login_result r)
 {
 	switch (r) {
-	case LOGIN_OK: return "";
-	case LOGIN_BAD: return "ログインIDまたはパスワードが違います。";
+	case LOGIN_OK:
+		return "";
+	case LOGIN_BAD:
+		return "ログインIDまたはパスワードが違います。";
 	case LOGIN_LOCKED:
 		return "ログインに続けて失敗したため、一時的にロックしています。しばらくしてからお試しください。";
-	case LOGIN_TOTP_REQUIRED: return "確認コード（6桁）を入力してください。";
-	case LOGIN_TOTP_BAD: return "確認コードが違います。";
-	case LOGIN_DISABLED: return "このアカウントは利用停止中です。窓口にお問い合わせください。";
-	default: return "ただいまログインできません。しばらくしてからお試しください。";
+	case LOGIN_TOTP_REQUIRED:
+		return "確認コード（6桁）を入力してください。";
+	case LOGIN_TOTP_BAD:
+		return "確認コードが違います。";
+	case LOGIN_DISABLED:
+		return "このアカウントは利用停止中です。窓口にお問い合わせください。";
+	default:
+		return "ただいまログインできません。しばらくしてからお試しください。";
 	}
 }
 
@@ -90,8 +96,8 @@ static int record_success(struct db_conn *c, const struct account *acc, int64_t 
 	return rc < 0 ? rc : 0;
 }
 
-int platform_totp_secret(struct app *app, const unsigned char *blob, size_t n,
-			 unsigned char *out, size_t outmax)
+int platform_totp_secret(struct app *app, const unsigned char *blob, size_t n, unsigned char *out,
+			 size_t outmax)
 {
 	const size_t nb = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 	const size_t ab = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -107,8 +113,8 @@ int platform_totp_secret(struct app *app, const unsigned char *blob, size_t n,
 }
 
 int login_password(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
-		   const char *login, const char *password, const char *totp,
-		   struct account *out, int64_t *retry_after)
+		   const char *login, const char *password, const char *totp, struct account *out,
+		   int64_t *retry_after)
 {
 	*retry_after = 0;
 	if (!lg_code || !login || !password)
@@ -134,10 +140,11 @@ int login_password(struct app *app, struct db_conn *c, struct arena *a, const ch
 	unsigned char secret_blob[128];
 	size_t secret_len = 0;
 	int64_t last_step = 0;
-	if (db_prepare(c,
-		       "SELECT password_hash, totp_secret, totp_last_step FROM accounts WHERE id = ? "
-		       "AND lg_code = ?",
-		       &st) < 0)
+	if (db_prepare(
+		    c,
+		    "SELECT password_hash, totp_secret, totp_last_step FROM accounts WHERE id = ? "
+		    "AND lg_code = ?",
+		    &st) < 0)
 		return LOGIN_ERROR;
 	db_bind_int64(st, 1, out->id);
 	db_bind_text(st, 2, lg_code);
@@ -162,12 +169,14 @@ int login_password(struct app *app, struct db_conn *c, struct arena *a, const ch
 		if (!totp || !*totp)
 			return LOGIN_TOTP_REQUIRED;
 		unsigned char secret[64];
-		int slen = platform_totp_secret(app, secret_blob, secret_len, secret, sizeof secret);
+		int slen =
+			platform_totp_secret(app, secret_blob, secret_len, secret, sizeof secret);
 		struct totp_params tp = TOTP_PARAMS_DEFAULT;
 		uint64_t matched = 0;
-		int ok = slen > 0 ? totp_verify(secret, (size_t)slen, &tp, totp, strlen(totp),
-						(time_t)(now / 1000), (uint64_t)last_step, &matched)
-				  : -1;
+		int ok = slen > 0 ?
+				 totp_verify(secret, (size_t)slen, &tp, totp, strlen(totp),
+					     (time_t)(now / 1000), (uint64_t)last_step, &matched) :
+				 -1;
 		step = (int64_t)matched;
 		sodium_memzero(secret, sizeof secret);
 		if (ok != 0) { /* includes a replayed code: good once only */
@@ -288,9 +297,9 @@ static int load_principal(struct req *r, const char *lg_code, int64_t id)
 	if (acc.disabled)
 		return -EACCES;
 	struct principal *w = &r->who;
-	w->kind = strcmp(acc.kind, "resident") == 0 ? PRINCIPAL_RESIDENT
-		: strcmp(acc.kind, "staff") == 0  ? PRINCIPAL_STAFF
-						  : PRINCIPAL_SYSTEM;
+	w->kind = strcmp(acc.kind, "resident") == 0 ? PRINCIPAL_RESIDENT :
+		  strcmp(acc.kind, "staff") == 0    ? PRINCIPAL_STAFF :
+						      PRINCIPAL_SYSTEM;
 	w->account_id = acc.id;
 	snprintf(w->lg_code, sizeof w->lg_code, "%s", acc.lg_code);
 	w->login = acc.login;
@@ -343,8 +352,8 @@ static int auth_bearer(struct req *r, const char *token)
 		return PLATFORM_AUTH_NONE;
 	rc = load_principal(r, lg, id);
 	if (rc < 0)
-		return rc == -ENOENT || rc == -EACCES ? PLATFORM_AUTH_NONE
-						      : PLATFORM_AUTH_UNAVAILABLE;
+		return rc == -ENOENT || rc == -EACCES ? PLATFORM_AUTH_NONE :
+							PLATFORM_AUTH_UNAVAILABLE;
 	return PLATFORM_AUTH_OK;
 }
 
@@ -381,8 +390,8 @@ static int auth_session(struct req *r, const char *token)
 	}
 	rc = load_principal(r, lg, account);
 	if (rc < 0)
-		return rc == -ENOENT || rc == -EACCES ? PLATFORM_AUTH_NONE
-						      : PLATFORM_AUTH_UNAVAILABLE;
+		return rc == -ENOENT || rc == -EACCES ? PLATFORM_AUTH_NONE :
+							PLATFORM_AUTH_UNAVAILABLE;
 	r->who.session_id = sid;
 	r->who.csrf = csrf;
 	/* slide the idle window, at most once a minute to spare the disk */
@@ -448,10 +457,10 @@ int platform_audit(struct req *r, const char *action, const char *subject, const
 	snprintf(actor_id, sizeof actor_id, "%lld", (long long)w->account_id);
 	struct audit_entry e = {
 		.lg_code = w->lg_code[0] ? w->lg_code : "000000",
-		.actor_kind = w->kind == PRINCIPAL_RESIDENT ? "resident"
-			      : w->kind == PRINCIPAL_STAFF  ? "staff"
-			      : w->kind == PRINCIPAL_SYSTEM ? "system"
-							    : "anonymous",
+		.actor_kind = w->kind == PRINCIPAL_RESIDENT ? "resident" :
+			      w->kind == PRINCIPAL_STAFF    ? "staff" :
+			      w->kind == PRINCIPAL_SYSTEM   ? "system" :
+							      "anonymous",
 		.actor_id = actor_id,
 		.actor_name = w->display ? w->display : "",
 		.actor_org = org ? org : "",

@@ -84,7 +84,7 @@ static bool bio_at_eof(BIO *bio)
  * stream (others skipped), or one DER certificate with nothing after it.
  * Stops after max PEM blocks (first_only: after one, ignoring the rest). Returns 0,
  * CERT_EPARSE (nothing found or a malformed block), CERT_ETOOLARGE. */
-static int bio_read_certs(BIO *bio, STACK_OF(X509) *out, size_t max, bool first_only)
+static int bio_read_certs(BIO *bio, STACK_OF(X509) * out, size_t max, bool first_only)
 {
 	int der = bio_is_der(bio);
 	size_t n = 0;
@@ -131,7 +131,7 @@ out:
 	return rc;
 }
 
-static int bio_read_crls(BIO *bio, STACK_OF(X509_CRL) *out, size_t max)
+static int bio_read_crls(BIO *bio, STACK_OF(X509_CRL) * out, size_t max)
 {
 	int der = bio_is_der(bio);
 	size_t n = 0;
@@ -171,7 +171,7 @@ out:
 
 /* Reads a client-supplied certificate input into a stack: leaf first, then
  * up to CERT_CHAIN_MAX intermediates (or just the leaf when first_only). */
-static int read_input(const char *data, size_t len, bool first_only, STACK_OF(X509) **out)
+static int read_input(const char *data, size_t len, bool first_only, STACK_OF(X509) * *out)
 {
 	STACK_OF(X509) *sk = NULL;
 	BIO *bio = NULL;
@@ -375,7 +375,7 @@ static int usage_check(X509 *x, char *err, size_t errsz)
 
 /* ---- trust store ---- */
 
-static int add_crls(struct cert_store *st, STACK_OF(X509) *cas, STACK_OF(X509_CRL) *crls,
+static int add_crls(struct cert_store *st, STACK_OF(X509) * cas, STACK_OF(X509_CRL) * crls,
 		    char *err, size_t errsz)
 {
 	for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
@@ -418,14 +418,16 @@ static struct cert_store *store_build(BIO *ca_bio, BIO *crl_bio, char *err, size
 	}
 	rc = bio_read_certs(ca_bio, cas, CERT_STORE_MAX_OBJECTS, false);
 	if (rc) {
-		set_err(err, errsz, "CA file: %s", rc == CERT_ETOOLARGE ? "too many certificates" :
-			"no certificate found, or a malformed one");
+		set_err(err, errsz, "CA file: %s",
+			rc == CERT_ETOOLARGE ? "too many certificates" :
+					       "no certificate found, or a malformed one");
 		goto out;
 	}
 	for (int i = 0; i < sk_X509_num(cas); i++) {
 		X509 *ca = sk_X509_value(cas, i);
 		if (X509_check_ca(ca) == 0) {
-			set_err(err, errsz, "CA file: certificate %d is not a CA certificate", i + 1);
+			set_err(err, errsz, "CA file: certificate %d is not a CA certificate",
+				i + 1);
 			goto out;
 		}
 		if (!X509_STORE_add_cert(st->x509, ca)) {
@@ -497,7 +499,8 @@ struct cert_store *cert_store_load_mem(const char *ca, size_t ca_len, const char
 	struct cert_store *st = NULL;
 	BIO *cb = NULL, *rb = NULL;
 
-	if (!ca || ca_len == 0 || ca_len > INT_MAX || (crl && (crl_len == 0 || crl_len > INT_MAX))) {
+	if (!ca || ca_len == 0 || ca_len > INT_MAX ||
+	    (crl && (crl_len == 0 || crl_len > INT_MAX))) {
 		set_err(err, errsz, "empty or oversized CA/CRL data");
 		goto out;
 	}
@@ -601,7 +604,7 @@ int cert_verify(const struct cert_store *st, const char *leaf, size_t len, time_
 	}
 	if (!key_allowed(info)) {
 		set_err(err, errsz, "key type %s, %u bits is not allowed",
-			info->key_type == CERT_KEY_RSA	    ? "RSA" :
+			info->key_type == CERT_KEY_RSA     ? "RSA" :
 			info->key_type == CERT_KEY_EC_P256 ? "EC P-256" :
 							     "other",
 			info->key_bits);
@@ -657,13 +660,15 @@ int cert_verify_signature(const char *leaf, size_t len, const unsigned char *msg
 	if (!sig || siglen == 0 || siglen > CERT_SIG_MAX || (!msg && msglen))
 		goto out;
 	rc = CERT_EINTERNAL;
-	if (!(md = EVP_MD_CTX_new()) ||
-	    EVP_DigestVerifyInit_ex(md, &pctx, "SHA256", NULL, NULL, X509_get0_pubkey(x), NULL) != 1)
+	if (!(md = EVP_MD_CTX_new()) || EVP_DigestVerifyInit_ex(md, &pctx, "SHA256", NULL, NULL,
+								X509_get0_pubkey(x), NULL) != 1)
 		goto out;
-	if (info.key_type == CERT_KEY_RSA && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+	if (info.key_type == CERT_KEY_RSA &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
 		goto out;
 	/* 1 is a valid signature; 0 a wrong one; < 0 a malformed one. */
-	rc = EVP_DigestVerify(md, sig, siglen, msglen ? msg : (const unsigned char *)"", msglen) == 1 ?
+	rc = EVP_DigestVerify(md, sig, siglen, msglen ? msg : (const unsigned char *)"", msglen) ==
+			     1 ?
 		     0 :
 		     CERT_ESIGNATURE;
 out:

@@ -26,18 +26,18 @@
 
 /* Module error codes (negative); cert_strerror_ja() words them for users. */
 enum {
-	CERT_EPARSE = -1401,	   /* not a certificate, or a malformed one */
-	CERT_ETOOLARGE = -1402,	   /* input above CERT_INPUT_MAX / CERT_CHAIN_MAX */
-	CERT_EEXPIRED = -1403,	   /* now is after notAfter */
+	CERT_EPARSE = -1401,       /* not a certificate, or a malformed one */
+	CERT_ETOOLARGE = -1402,    /* input above CERT_INPUT_MAX / CERT_CHAIN_MAX */
+	CERT_EEXPIRED = -1403,     /* now is after notAfter */
 	CERT_ENOTYETVALID = -1404, /* now is before notBefore */
 	CERT_EUNTRUSTED = -1405,   /* no chain to a trusted CA (or the CA's own problem) */
-	CERT_EREVOKED = -1406,	   /* serial is on the issuer's CRL */
-	CERT_EKEYTYPE = -1407,	   /* key is not RSA >= 2048 bits or ECDSA P-256 */
+	CERT_EREVOKED = -1406,     /* serial is on the issuer's CRL */
+	CERT_EKEYTYPE = -1407,     /* key is not RSA >= 2048 bits or ECDSA P-256 */
 	CERT_ESIGNATURE = -1408,   /* challenge signature does not verify */
-	CERT_ECRL = -1409,	   /* revocation status unknown: CRL missing, stale, bad */
-	CERT_EUSAGE = -1410,	   /* a CA certificate, or keyUsage without digitalSignature */
-	CERT_ELOAD = -1411,	   /* trust store: unreadable file, no CA, bad CRL */
-	CERT_EINTERNAL = -1412,	   /* OpenSSL failed (out of memory) */
+	CERT_ECRL = -1409,         /* revocation status unknown: CRL missing, stale, bad */
+	CERT_EUSAGE = -1410,       /* a CA certificate, or keyUsage without digitalSignature */
+	CERT_ELOAD = -1411,        /* trust store: unreadable file, no CA, bad CRL */
+	CERT_EINTERNAL = -1412,    /* OpenSSL failed (out of memory) */
 };
 
 enum cert_key_type { CERT_KEY_NONE = 0, CERT_KEY_RSA, CERT_KEY_EC_P256 };
@@ -45,9 +45,9 @@ enum cert_key_type { CERT_KEY_NONE = 0, CERT_KEY_RSA, CERT_KEY_EC_P256 };
 /* What is stored about a registered certificate. All strings are
  * NUL-terminated UTF-8 without control characters. */
 struct cert_info {
-	char subject_cn[CERT_CN_SIZE];	   /* first commonName, "" when absent */
-	char subject[CERT_DN_SIZE];	   /* RFC 2253 form, e.g. "CN=…,O=…,C=JP" */
-	char issuer[CERT_DN_SIZE];	   /* RFC 2253 form */
+	char subject_cn[CERT_CN_SIZE];         /* first commonName, "" when absent */
+	char subject[CERT_DN_SIZE];            /* RFC 2253 form, e.g. "CN=…,O=…,C=JP" */
+	char issuer[CERT_DN_SIZE];             /* RFC 2253 form */
 	char serial_hex[CERT_SERIAL_HEX_SIZE]; /* lowercase, "-" first if negative */
 	char fingerprint[CERT_FP_HEX_SIZE];    /* SHA-256 of the DER, lowercase hex */
 	enum cert_key_type key_type;

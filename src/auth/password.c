@@ -22,15 +22,15 @@ static struct password_cost default_cost = {
 
 struct password_cost password_cost_interactive(void)
 {
-	struct password_cost c = { crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
-				   crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE };
+	struct password_cost c = {crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+				  crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE};
 	return c;
 }
 
 struct password_cost password_cost_minimum(void)
 {
-	struct password_cost c = { crypto_pwhash_argon2id_OPSLIMIT_MIN,
-				   crypto_pwhash_argon2id_MEMLIMIT_MIN };
+	struct password_cost c = {crypto_pwhash_argon2id_OPSLIMIT_MIN,
+				  crypto_pwhash_argon2id_MEMLIMIT_MIN};
 	return c;
 }
 

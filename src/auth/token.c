@@ -124,8 +124,7 @@ static int hex_value(unsigned char c)
 	return -1;
 }
 
-int token_hex_decode(const char *hex, size_t len, unsigned char *out, size_t outsz,
-		     size_t *outlen)
+int token_hex_decode(const char *hex, size_t len, unsigned char *out, size_t outsz, size_t *outlen)
 {
 	if ((!hex && len) || len % 2)
 		return TOKEN_EINVAL;
@@ -152,8 +151,7 @@ int token_b64url_encode(const void *bin, size_t n, char *out, size_t outsz)
 	return 0;
 }
 
-int token_b64url_decode(const char *s, size_t len, unsigned char *out, size_t outsz,
-			size_t *outlen)
+int token_b64url_decode(const char *s, size_t len, unsigned char *out, size_t outsz, size_t *outlen)
 {
 	size_t n = 0;
 	const char *end = NULL;

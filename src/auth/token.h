@@ -23,9 +23,9 @@
 
 /* Module error codes (negative; token_strerror() names them). */
 enum {
-	TOKEN_EINIT = -1301,   /* libsodium could not be initialised */
-	TOKEN_EINVAL = -1302,  /* bad argument: key length, NULL, format */
-	TOKEN_ESPACE = -1303,  /* output buffer too small */
+	TOKEN_EINIT = -1301,  /* libsodium could not be initialised */
+	TOKEN_EINVAL = -1302, /* bad argument: key length, NULL, format */
+	TOKEN_ESPACE = -1303, /* output buffer too small */
 };
 
 /* A new token: TOKEN_BYTES from the OS CSPRNG (randombytes_buf), written to
@@ -64,8 +64,7 @@ int token_hex_encode(const void *bin, size_t n, char *out, size_t outsz);
 /* Decodes exactly len hex digits (either case, no separators) into out,
  * storing the byte count in *outlen. Returns 0, TOKEN_EINVAL (odd length or a
  * non-hex character) or TOKEN_ESPACE. */
-int token_hex_decode(const char *hex, size_t len, unsigned char *out, size_t outsz,
-		     size_t *outlen);
+int token_hex_decode(const char *hex, size_t len, unsigned char *out, size_t outsz, size_t *outlen);
 
 /* bin[0..n) as base64url without padding into out (NUL-terminated).
  * Returns 0 or TOKEN_ESPACE. */

@@ -17,7 +17,7 @@
 #define TOTP_PERIOD_MAX 3600
 #define TOTP_LABEL_MAX 256
 
-static const char *const alg_names[] = { "SHA1", "SHA256", "SHA512" };
+static const char *const alg_names[] = {"SHA1", "SHA256", "SHA512"};
 
 const char *totp_alg_name(enum totp_alg alg)
 {
@@ -48,8 +48,8 @@ static bool key_ok(const unsigned char *key, size_t keylen)
 	return key && keylen >= TOTP_KEY_MIN && keylen <= TOTP_KEY_MAX;
 }
 
-static const uint32_t pow10_table[] = { 1,	 10,	   100,	     1000,	10000,
-					100000,	 1000000,  10000000, 100000000 };
+static const uint32_t pow10_table[] = {1,      10,      100,      1000,     10000,
+				       100000, 1000000, 10000000, 100000000};
 
 int totp_hotp(const unsigned char *key, size_t keylen, enum totp_alg alg, unsigned digits,
 	      uint64_t counter, uint32_t *out)
@@ -64,8 +64,8 @@ int totp_hotp(const unsigned char *key, size_t keylen, enum totp_alg alg, unsign
 		msg[i] = (unsigned char)(counter & 0xff);
 		counter >>= 8;
 	}
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, alg_names[alg], NULL, key, keylen, msg, sizeof msg,
-		       mac, sizeof mac, &maclen) ||
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, alg_names[alg], NULL, key, keylen, msg, sizeof msg, mac,
+		       sizeof mac, &maclen) ||
 	    maclen < 20) {
 		ERR_clear_error();
 		rc = TOTP_EINTERNAL;
@@ -100,8 +100,8 @@ static void format_code(uint32_t v, unsigned digits, char out[TOTP_CODE_SIZE])
 	out[digits] = '\0';
 }
 
-int totp_generate(const unsigned char *key, size_t keylen, const struct totp_params *p,
-		  time_t t, char out[TOTP_CODE_SIZE])
+int totp_generate(const unsigned char *key, size_t keylen, const struct totp_params *p, time_t t,
+		  char out[TOTP_CODE_SIZE])
 {
 	uint64_t step;
 	uint32_t v;
@@ -243,8 +243,7 @@ static int b32_value(unsigned char c)
 	return -1;
 }
 
-int totp_base32_decode(const char *s, size_t len, unsigned char *out, size_t outsz,
-		       size_t *outlen)
+int totp_base32_decode(const char *s, size_t len, unsigned char *out, size_t outsz, size_t *outlen)
 {
 	if (!s && len)
 		return TOTP_EINVAL;
@@ -257,7 +256,7 @@ int totp_base32_decode(const char *s, size_t len, unsigned char *out, size_t out
 		return TOTP_EINVAL;
 	/* 8 characters carry 5 bytes; a final group of 2, 4, 5 or 7 characters
 	 * carries 1, 2, 3 or 4 bytes; 1, 3 or 6 characters cannot occur. */
-	static const signed char tail_bytes[8] = { 0, -1, 1, -1, 2, 3, -1, 4 };
+	static const signed char tail_bytes[8] = {0, -1, 1, -1, 2, 3, -1, 4};
 	int tail = tail_bytes[n % 8];
 	if (tail < 0)
 		return TOTP_EINVAL;
@@ -299,7 +298,7 @@ static int put_escaped(struct buf *out, const char *s)
 		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
 			rc = buf_putc(out, (char)*p);
 		} else {
-			char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
 			rc = buf_append(out, e, 3);
 		}
 		if (rc)
@@ -316,8 +315,8 @@ static bool label_ok(const char *s)
 	return n >= 1 && n <= TOTP_LABEL_MAX && utf8_clean_line(s, n) && !memchr(s, ':', n);
 }
 
-int totp_uri(struct buf *out, const char *issuer, const char *account,
-	     const unsigned char *key, size_t keylen, const struct totp_params *p)
+int totp_uri(struct buf *out, const char *issuer, const char *account, const unsigned char *key,
+	     size_t keylen, const struct totp_params *p)
 {
 	/* TOTP_KEY_MAX bytes take at most 8 * 26 characters of base32. */
 	char secret[(TOTP_KEY_MAX + 4) / 5 * 8 + 1];
@@ -334,8 +333,8 @@ int totp_uri(struct buf *out, const char *issuer, const char *account,
 	    (rc = buf_putc(out, ':')) || (rc = put_escaped(out, account)) ||
 	    (rc = buf_puts(out, "?secret=")) || (rc = buf_puts(out, secret)) ||
 	    (rc = buf_puts(out, "&issuer=")) || (rc = put_escaped(out, issuer)) ||
-	    (rc = buf_printf(out, "&algorithm=%s&digits=%u&period=%u", alg_names[p->alg],
-			     p->digits, p->period)))
+	    (rc = buf_printf(out, "&algorithm=%s&digits=%u&period=%u", alg_names[p->alg], p->digits,
+			     p->period)))
 		goto out;
 	rc = 0;
 out:

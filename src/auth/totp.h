@@ -21,7 +21,7 @@ struct totp_params {
 	unsigned period; /* seconds per step, 1..3600 */
 	unsigned window; /* 0..10 steps before and after */
 };
-#define TOTP_PARAMS_DEFAULT ((struct totp_params){ TOTP_SHA1, 6, 30, 1 })
+#define TOTP_PARAMS_DEFAULT ((struct totp_params){TOTP_SHA1, 6, 30, 1})
 
 /* Secret size we generate (160 bits, RFC 4226 §4 R6) and the sizes accepted. */
 #define TOTP_SECRET_BYTES 20
@@ -54,8 +54,8 @@ int totp_step(const struct totp_params *p, time_t t, uint64_t *step);
 
 /* The code for time t, zero-padded to p->digits digits, NUL-terminated.
  * Returns 0, TOTP_EINVAL or TOTP_EINTERNAL. */
-int totp_generate(const unsigned char *key, size_t keylen, const struct totp_params *p,
-		  time_t t, char out[TOTP_CODE_SIZE]);
+int totp_generate(const unsigned char *key, size_t keylen, const struct totp_params *p, time_t t,
+		  char out[TOTP_CODE_SIZE]);
 
 /* Checks a code a user typed against steps now-window .. now+window.
  * The code may contain ASCII spaces and full-width digits (０-９, as a
@@ -83,16 +83,15 @@ int totp_base32_encode(const unsigned char *in, size_t n, bool pad, char *out, s
 /* Decodes base32: letters in either case, padding optional but correct when
  * present, no other characters, no stray bits. Returns 0 with the byte count
  * in *outlen, TOTP_EINVAL or TOTP_ESPACE. */
-int totp_base32_decode(const char *s, size_t len, unsigned char *out, size_t outsz,
-		       size_t *outlen);
+int totp_base32_decode(const char *s, size_t len, unsigned char *out, size_t outsz, size_t *outlen);
 
 /* Appends to out the Key URI an authenticator app reads from a QR code:
  * otpauth://totp/ISSUER:ACCOUNT?secret=…&issuer=…&algorithm=…&digits=…&period=…
  * issuer and account are NUL-terminated clean one-line UTF-8 (Japanese is
  * fine, it is percent-encoded), 1..256 bytes, without ':'. Returns 0,
  * TOTP_EINVAL, or -E2BIG from the buffer (out then holds a partial URI). */
-int totp_uri(struct buf *out, const char *issuer, const char *account,
-	     const unsigned char *key, size_t keylen, const struct totp_params *p);
+int totp_uri(struct buf *out, const char *issuer, const char *account, const unsigned char *key,
+	     size_t keylen, const struct totp_params *p);
 
 /* "SHA1", "SHA256", "SHA512" (as in otpauth URIs), and the reverse
  * (case-insensitive). totp_alg_parse returns 0 or TOTP_EINVAL. */

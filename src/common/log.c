@@ -37,8 +37,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 
 	struct buf b;
 	buf_init(&b, 8192);
-	buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", when, ts.tv_nsec / 1000000,
-		   names[lvl]);
+	buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", when,
+		   ts.tv_nsec / 1000000, names[lvl]);
 	json_esc_append(&b, msg);
 	buf_puts(&b, "}\n");
 	pthread_mutex_lock(&log_lock);

@@ -26,8 +26,8 @@ enum db_kind { DB_SQLITE = 1, DB_POSTGRES = 2 };
 
 enum {
 	DB_OK = 0,
-	DB_ROW = 1,   /* db_step: a row is ready */
-	DB_DONE = 2,  /* db_step: no (more) rows */
+	DB_ROW = 1,          /* db_step: a row is ready */
+	DB_DONE = 2,         /* db_step: no (more) rows */
 	DB_EFAIL = -1,       /* generic failure; see db_errmsg */
 	DB_ECONSTRAINT = -2, /* unique / foreign key / check violation */
 	DB_EBUSY = -3,       /* lock timeout / serialization failure: retry */
@@ -72,7 +72,7 @@ int db_prepare(struct db_conn *c, const char *sql, struct db_stmt **out);
 void db_done(struct db_stmt *st);
 
 /* Parameters are 1-based. Text and blobs are copied. */
-int db_bind_text(struct db_stmt *st, int idx, const char *s);      /* NULL binds NULL */
+int db_bind_text(struct db_stmt *st, int idx, const char *s); /* NULL binds NULL */
 int db_bind_textn(struct db_stmt *st, int idx, const char *s, size_t n);
 int db_bind_int64(struct db_stmt *st, int idx, int64_t v);
 int db_bind_double(struct db_stmt *st, int idx, double v);

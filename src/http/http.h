@@ -36,13 +36,13 @@ enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_RESIDENT, PRINCIPAL_STAFF, P
 struct principal {
 	enum principal_kind kind;
 	int64_t account_id;
-	char lg_code[7];      /* tenant of the account */
-	const char *login;    /* arena-owned */
-	const char *display;  /* display name, arena-owned */
-	const char **roles;   /* NULL-terminated role names, arena-owned */
-	const char **perms;   /* NULL-terminated permission names, arena-owned */
-	int64_t session_id;   /* 0 for token requests */
-	const char *csrf;     /* the session's CSRF token (HTML forms), arena-owned */
+	char lg_code[7];     /* tenant of the account */
+	const char *login;   /* arena-owned */
+	const char *display; /* display name, arena-owned */
+	const char **roles;  /* NULL-terminated role names, arena-owned */
+	const char **perms;  /* NULL-terminated permission names, arena-owned */
+	int64_t session_id;  /* 0 for token requests */
+	const char *csrf;    /* the session's CSRF token (HTML forms), arena-owned */
 };
 
 struct req {
@@ -53,9 +53,9 @@ struct req {
 	struct db_conn *dbc;         /* internal: see app_db() */
 	const char *raw_url;         /* path as received, still percent-encoded */
 	enum http_method method;
-	const char *path;   /* percent-decoded path, without the query */
-	const char *query;  /* raw query string after '?', or "" */
-	const char *body;   /* NUL-terminated; body_len bytes */
+	const char *path;  /* percent-decoded path, without the query */
+	const char *query; /* raw query string after '?', or "" */
+	const char *body;  /* NUL-terminated; body_len bytes */
 	size_t body_len;
 	char request_id[33];
 	char client_ip[64];
@@ -86,7 +86,7 @@ struct res {
 /* ---- request accessors (results are arena-owned or NULL) ---- */
 const char *req_header(struct req *r, const char *name);
 const char *req_cookie(struct req *r, const char *name);
-const char *req_param(struct req *r, const char *name);  /* route parameter */
+const char *req_param(struct req *r, const char *name); /* route parameter */
 /* Query parameter, percent-decoded and checked to be valid UTF-8 (NULL if absent). */
 const char *req_query(struct req *r, const char *name);
 /* Non-zero when the query string is malformed (bad escape, invalid UTF-8 …). */
@@ -118,8 +118,7 @@ int res_header(struct req *r, struct res *s, const char *name, const char *value
 void res_json(struct req *r, struct res *s, int status, json_t *j);
 /* RFC 9457 problem+json; type is "about:blank" unless given. detail may be NULL.
  * For HTML routes this renders the friendly Japanese error page instead. */
-void res_problem(struct req *r, struct res *s, int status, const char *title,
-		 const char *detail);
+void res_problem(struct req *r, struct res *s, int status, const char *title, const char *detail);
 /* Problem with field errors: errors is {"field": "日本語のメッセージ", …} (stolen). */
 void res_problem_fields(struct req *r, struct res *s, int status, const char *title,
 			json_t *errors);
@@ -141,12 +140,12 @@ enum route_flags {
 };
 
 struct route {
-	unsigned methods;   /* HTTP_GET | … */
+	unsigned methods;    /* HTTP_GET | … */
 	const char *pattern; /* "/api/v1/users/:id" — ':name' matches one segment */
 	handler_fn fn;
-	const char *perm;   /* permission needed, or NULL for any signed-in account */
+	const char *perm; /* permission needed, or NULL for any signed-in account */
 	unsigned flags;
-	const char *name;   /* label for metrics; defaults to pattern */
+	const char *name; /* label for metrics; defaults to pattern */
 };
 
 #endif

@@ -54,20 +54,35 @@ void req_cleanup(struct req *r, struct res *s)
 const char *http_status_title_ja(int status)
 {
 	switch (status) {
-	case 400: return "入力内容に誤りがあります";
-	case 401: return "ログインが必要です";
-	case 403: return "この操作は許可されていません";
-	case 404: return "ページが見つかりません";
-	case 405: return "この方法では利用できません";
-	case 409: return "ほかの操作と競合しました";
-	case 413: return "送信された内容が大きすぎます";
-	case 415: return "送信された形式に対応していません";
-	case 422: return "入力内容を確認してください";
-	case 429: return "しばらく時間をおいてからお試しください";
-	case 431: return "要求のヘッダーが大きすぎます";
-	case 501: return "この要求には対応していません";
-	case 503: return "ただいま混み合っているか、準備中です";
-	default: return status >= 500 ? "システムでエラーが発生しました" : "要求を処理できませんでした";
+	case 400:
+		return "入力内容に誤りがあります";
+	case 401:
+		return "ログインが必要です";
+	case 403:
+		return "この操作は許可されていません";
+	case 404:
+		return "ページが見つかりません";
+	case 405:
+		return "この方法では利用できません";
+	case 409:
+		return "ほかの操作と競合しました";
+	case 413:
+		return "送信された内容が大きすぎます";
+	case 415:
+		return "送信された形式に対応していません";
+	case 422:
+		return "入力内容を確認してください";
+	case 429:
+		return "しばらく時間をおいてからお試しください";
+	case 431:
+		return "要求のヘッダーが大きすぎます";
+	case 501:
+		return "この要求には対応していません";
+	case 503:
+		return "ただいま混み合っているか、準備中です";
+	default:
+		return status >= 500 ? "システムでエラーが発生しました" :
+				       "要求を処理できませんでした";
 	}
 }
 
@@ -282,8 +297,7 @@ static void problem_json(struct req *r, struct res *s, int status, const char *t
 	s->content_type = "application/problem+json";
 }
 
-void res_problem(struct req *r, struct res *s, int status, const char *title,
-		 const char *detail)
+void res_problem(struct req *r, struct res *s, int status, const char *title, const char *detail)
 {
 	if (html_error && req_wants_html(r)) {
 		html_error(r, s, status, title, detail);
@@ -292,8 +306,7 @@ void res_problem(struct req *r, struct res *s, int status, const char *title,
 	problem_json(r, s, status, title, detail, NULL);
 }
 
-void res_problem_fields(struct req *r, struct res *s, int status, const char *title,
-			json_t *errors)
+void res_problem_fields(struct req *r, struct res *s, int status, const char *title, json_t *errors)
 {
 	problem_json(r, s, status, title, NULL, errors);
 }

@@ -148,8 +148,8 @@ static enum http_method method_of(const char *m)
 	static const struct {
 		const char *name;
 		enum http_method m;
-	} tab[] = {{"GET", HTTP_GET},	  {"HEAD", HTTP_HEAD},	   {"POST", HTTP_POST},
-		   {"PUT", HTTP_PUT},	  {"PATCH", HTTP_PATCH},   {"DELETE", HTTP_DELETE},
+	} tab[] = {{"GET", HTTP_GET},        {"HEAD", HTTP_HEAD},   {"POST", HTTP_POST},
+		   {"PUT", HTTP_PUT},        {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE},
 		   {"OPTIONS", HTTP_OPTIONS}};
 	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
 		if (strcmp(m, tab[i].name) == 0)
@@ -190,8 +190,8 @@ static enum MHD_Result send_res(struct server *srv, struct MHD_Connection *conn,
 	struct res *s = &rc->res;
 	size_t len = 0;
 	char *body = buf_detach(&s->body, &len);
-	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
-		len, body, free);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer_with_free_callback(len, body, free);
 	if (!resp) {
 		free(body);
 		return MHD_NO;
@@ -216,7 +216,8 @@ static enum MHD_Result send_res(struct server *srv, struct MHD_Connection *conn,
 	MHD_destroy_response(resp);
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	long us = (long)((t1.tv_sec - rc->t0.tv_sec) * 1000000L + (t1.tv_nsec - rc->t0.tv_nsec) / 1000);
+	long us = (long)((t1.tv_sec - rc->t0.tv_sec) * 1000000L +
+			 (t1.tv_nsec - rc->t0.tv_nsec) / 1000);
 	s->body.len = len; /* detached, but the size is still wanted by the access log */
 	if (srv->o.finished)
 		srv->o.finished(&rc->req, s, us);
@@ -224,8 +225,8 @@ static enum MHD_Result send_res(struct server *srv, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
 {
 	struct server *srv = cls;
 	struct rctx *rc = *con_cls;
@@ -348,8 +349,7 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
-__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
-							 va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -396,19 +396,16 @@ int server_start(const struct server_opts *opts, struct server **out, char *err,
 	 * request whose headers do not fit is refused by MHD (431). */
 	size_t pool = opts->max_header + 16384;
 	srv->d = MHD_start_daemon(
-		flags, (uint16_t)opts->port, NULL, NULL, on_request, srv,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(opts->threads > 1 ? opts->threads : 1),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)opts->max_conns,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opts->max_conns_per_ip,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->idle_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-		MHD_OPTION_ARRAY, opts->tls_cert_pem ? tls_opts : tls_opts + 2,
+		flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)(opts->threads > 1 ? opts->threads : 1), MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)opts->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)opts->max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)opts->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+		on_connection, srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+		(unsigned)1, MHD_OPTION_ARRAY, opts->tls_cert_pem ? tls_opts : tls_opts + 2,
 		MHD_OPTION_END);
 	if (!srv->d) {
 		snprintf(err, errlen, "cannot listen on %s:%d (%s)", opts->listen, opts->port,
@@ -456,8 +453,8 @@ void server_stop(struct server *srv, int grace_secs)
 		nanosleep(&ts, NULL);
 	}
 	if (atomic_load(&srv->inflight) > 0)
-		log_warn("shutdown: %d requests still running after %d s", atomic_load(&srv->inflight),
-			 grace_secs);
+		log_warn("shutdown: %d requests still running after %d s",
+			 atomic_load(&srv->inflight), grace_secs);
 	pthread_mutex_lock(&srv->reaper_lock);
 	srv->stopping = true;
 	pthread_cond_signal(&srv->reaper_cond);

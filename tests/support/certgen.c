@@ -45,8 +45,8 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 
 static int set_name(X509_NAME *name, const char *cn)
 {
-	if (!X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"JP",
-					-1, -1, 0) ||
+	if (!X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"JP", -1,
+					-1, 0) ||
 	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
 					(const unsigned char *)"madoguchi test", -1, -1, 0) ||
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
@@ -63,8 +63,7 @@ static const EVP_MD *sign_md_for(EVP_PKEY *issuer_key, const char *name)
 	return EVP_get_digestbyname(name ? name : "SHA256");
 }
 
-X509 *certgen_cert(const struct certgen_opts *o, EVP_PKEY *key, X509 *issuer,
-		   EVP_PKEY *issuer_key)
+X509 *certgen_cert(const struct certgen_opts *o, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key)
 {
 	X509 *x = X509_new();
 	X509V3_CTX ctx;
@@ -311,9 +310,9 @@ static int save(const char *dir, struct member *m, char *err, size_t errsz)
 int certgen_make_set(const char *dir, time_t now, char *err, size_t errsz)
 {
 	struct member m[] = {
-		{ "ca", NULL, NULL },	     { "leaf-rsa", NULL, NULL }, { "leaf-ec", NULL, NULL },
-		{ "revoked", NULL, NULL },   { "expired", NULL, NULL },	 { "other-ca", NULL, NULL },
-		{ "other-leaf", NULL, NULL },
+		{"ca", NULL, NULL},         {"leaf-rsa", NULL, NULL}, {"leaf-ec", NULL, NULL},
+		{"revoked", NULL, NULL},    {"expired", NULL, NULL},  {"other-ca", NULL, NULL},
+		{"other-leaf", NULL, NULL},
 	};
 	enum { CA, RSA, EC, REVOKED, EXPIRED, OTHER_CA, OTHER_LEAF, N };
 	_Static_assert(N == sizeof m / sizeof m[0], "member table");
@@ -332,11 +331,11 @@ int certgen_make_set(const char *dir, time_t now, char *err, size_t errsz)
 		if (!m[i].key)
 			goto out;
 
-	struct certgen_opts ca = { "madoguchi テスト認証局", now - DAY, now + 3650L * DAY, 1, true,
-				   NULL, NULL };
-	struct certgen_opts other = { "信頼されていない認証局", now - DAY, now + 3650L * DAY, 1,
-				      true, NULL, NULL };
-	struct certgen_opts leaf = { NULL, now - DAY, now + 730L * DAY, 0, false, NULL, NULL };
+	struct certgen_opts ca = {
+		"madoguchi テスト認証局", now - DAY, now + 3650L * DAY, 1, true, NULL, NULL};
+	struct certgen_opts other = {
+		"信頼されていない認証局", now - DAY, now + 3650L * DAY, 1, true, NULL, NULL};
+	struct certgen_opts leaf = {NULL, now - DAY, now + 730L * DAY, 0, false, NULL, NULL};
 
 	snprintf(err, errsz, "certificate generation failed");
 	if (!(m[CA].cert = certgen_cert(&ca, m[CA].key, NULL, m[CA].key)) ||

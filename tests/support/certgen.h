@@ -20,17 +20,16 @@ struct certgen_opts {
 	const char *cn;
 	time_t not_before, not_after;
 	uint64_t serial;
-	bool ca;		/* basicConstraints CA:TRUE + keyCertSign, cRLSign */
-	const char *key_usage;	/* keyUsage value (openssl.cnf syntax); NULL: default
+	bool ca;               /* basicConstraints CA:TRUE + keyCertSign, cRLSign */
+	const char *key_usage; /* keyUsage value (openssl.cnf syntax); NULL: default
 				 * ("critical,digitalSignature" for leaves), "" none */
-	const char *sign_md;	/* digest name for the issuer's signature; NULL: SHA256 */
+	const char *sign_md;   /* digest name for the issuer's signature; NULL: SHA256 */
 };
 
 /* A certificate for key, signed by issuer_key; issuer NULL makes it
  * self-signed (issuer_key then must be key). Returns NULL on failure;
  * release with X509_free(). */
-X509 *certgen_cert(const struct certgen_opts *o, EVP_PKEY *key, X509 *issuer,
-		   EVP_PKEY *issuer_key);
+X509 *certgen_cert(const struct certgen_opts *o, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key);
 
 /* A v2 CRL from ca listing the n certificates in revoked. Release with
  * X509_CRL_free(); NULL on failure. */

@@ -81,10 +81,15 @@ static int setup(void **state)
 	if (!mkdtemp(fx.dir))
 		return -1;
 
-	struct certgen_opts ca = { "madoguchi テスト認証局", now - 1000L * DAY, now + 3650L * DAY,
-				   1, true, NULL, NULL };
-	struct certgen_opts leaf = { "和歌山 太郎", now - DAY, now + 365L * DAY, 0x1001, false,
-				     NULL, NULL };
+	struct certgen_opts ca = {"madoguchi テスト認証局",
+				  now - 1000L * DAY,
+				  now + 3650L * DAY,
+				  1,
+				  true,
+				  NULL,
+				  NULL};
+	struct certgen_opts leaf = {"和歌山 太郎", now - DAY, now + 365L * DAY, 0x1001, false,
+				    NULL,          NULL};
 	if (make(&fx.ca, certgen_key_rsa(2048), &ca, NULL))
 		goto out;
 	ca.cn = "信頼されていない認証局";
@@ -200,17 +205,18 @@ out:
 
 static int teardown(void **state)
 {
-	struct cred *all[] = { &fx.ca,	    &fx.other_ca,   &fx.inter,	 &fx.rsa,	 &fx.ec,
-			       &fx.expired, &fx.notyet,	    &fx.revoked, &fx.other,	 &fx.selfsigned,
-			       &fx.rsa1024, &fx.p384,	    &fx.ed25519, &fx.inter_leaf, &fx.keyenc,
-			       &fx.sha1,    &fx.ca_no_ku,   &fx.certsign };
+	struct cred *all[] = {&fx.ca,       &fx.other_ca,   &fx.inter,   &fx.rsa,
+			      &fx.ec,       &fx.expired,    &fx.notyet,  &fx.revoked,
+			      &fx.other,    &fx.selfsigned, &fx.rsa1024, &fx.p384,
+			      &fx.ed25519,  &fx.inter_leaf, &fx.keyenc,  &fx.sha1,
+			      &fx.ca_no_ku, &fx.certsign};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		cred_free(all[i]);
 	cert_store_free(fx.plain);
 	cert_store_free(fx.crl);
 	cert_store_free(fx.stale);
-	const char *files[] = { fx.path_ca,	   fx.path_crl,	  fx.path_stale,
-				fx.path_other_crl, fx.path_empty, fx.path_leaf };
+	const char *files[] = {fx.path_ca,        fx.path_crl,   fx.path_stale,
+			       fx.path_other_crl, fx.path_empty, fx.path_leaf};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
 		if (files[i][0])
 			unlink(files[i]);
@@ -326,9 +332,9 @@ static void test_expired(void **state)
 {
 	struct cert_info info;
 	char err[256];
-	assert_int_equal(cert_verify(fx.crl, fx.expired.pem, fx.expired.len, fx.now, &info, err,
-				     sizeof err),
-			 CERT_EEXPIRED);
+	assert_int_equal(
+		cert_verify(fx.crl, fx.expired.pem, fx.expired.len, fx.now, &info, err, sizeof err),
+		CERT_EEXPIRED);
 	assert_non_null(strstr(err, "expired"));
 	/* The rejected certificate is still described, for the log. */
 	assert_int_equal(strlen(info.fingerprint), 64);
@@ -368,9 +374,9 @@ static void test_untrusted(void **state)
 static void test_revoked(void **state)
 {
 	char err[256];
-	assert_int_equal(cert_verify(fx.crl, fx.revoked.pem, fx.revoked.len, fx.now, NULL, err,
-				     sizeof err),
-			 CERT_EREVOKED);
+	assert_int_equal(
+		cert_verify(fx.crl, fx.revoked.pem, fx.revoked.len, fx.now, NULL, err, sizeof err),
+		CERT_EREVOKED);
 	assert_non_null(strstr(err, "revoked"));
 	/* Only the CRL makes the difference. */
 	assert_int_equal(verify(fx.plain, &fx.revoked, fx.now, NULL), 0);
@@ -427,9 +433,9 @@ static void test_bad_input(void **state)
 	assert_int_equal(cert_verify(fx.plain, junk, strlen(junk), fx.now, &info, err, sizeof err),
 			 CERT_EPARSE);
 	/* A PEM cut short in the middle of its base64. */
-	assert_int_equal(cert_verify(fx.plain, fx.rsa.pem, fx.rsa.len / 2, fx.now, &info, err,
-				     sizeof err),
-			 CERT_EPARSE);
+	assert_int_equal(
+		cert_verify(fx.plain, fx.rsa.pem, fx.rsa.len / 2, fx.now, &info, err, sizeof err),
+		CERT_EPARSE);
 	/* One flipped base64 character inside the signature. */
 	char *bent = malloc(fx.rsa.len);
 	assert_non_null(bent);
@@ -440,17 +446,17 @@ static void test_bad_input(void **state)
 	assert_true(rc == CERT_EUNTRUSTED || rc == CERT_EPARSE);
 	free(bent);
 	/* A DER lookalike: SEQUENCE tag, then garbage. */
-	assert_int_equal(cert_verify(fx.plain, "\x30\x82\xff\xff\x00", 5, fx.now, &info, err,
-				     sizeof err),
-			 CERT_EPARSE);
+	assert_int_equal(
+		cert_verify(fx.plain, "\x30\x82\xff\xff\x00", 5, fx.now, &info, err, sizeof err),
+		CERT_EPARSE);
 
 	/* Size limits: a huge blob, and more intermediates than allowed. */
 	char *big = malloc(CERT_INPUT_MAX + 1);
 	assert_non_null(big);
 	memset(big, 'A', CERT_INPUT_MAX + 1);
-	assert_int_equal(cert_verify(fx.plain, big, CERT_INPUT_MAX + 1, fx.now, &info, err,
-				     sizeof err),
-			 CERT_ETOOLARGE);
+	assert_int_equal(
+		cert_verify(fx.plain, big, CERT_INPUT_MAX + 1, fx.now, &info, err, sizeof err),
+		CERT_ETOOLARGE);
 	size_t n = 0;
 	for (int i = 0; i < CERT_CHAIN_MAX + 2; i++) {
 		memcpy(big + n, fx.ec.pem, fx.ec.len);
@@ -469,9 +475,8 @@ static void test_bad_input(void **state)
 	assert_non_null(mixed);
 	memcpy(mixed, key, klen);
 	memcpy(mixed + klen, fx.ec.pem, fx.ec.len);
-	assert_int_equal(cert_verify(fx.plain, mixed, klen + fx.ec.len, fx.now, &info, err,
-				     sizeof err),
-			 0);
+	assert_int_equal(
+		cert_verify(fx.plain, mixed, klen + fx.ec.len, fx.now, &info, err, sizeof err), 0);
 	free(mixed);
 	free(key);
 
@@ -538,9 +543,8 @@ static void test_signature_wrong_key(void **state)
 
 	/* Signed by another holder's key: refused against this certificate. */
 	assert_int_equal(certgen_sign(fx.revoked.key, NULL, msg, sizeof msg, sig, &n), 0);
-	assert_int_equal(cert_verify_signature(fx.revoked.pem, fx.revoked.len, msg, sizeof msg, sig,
-					       n),
-			 0);
+	assert_int_equal(
+		cert_verify_signature(fx.revoked.pem, fx.revoked.len, msg, sizeof msg, sig, n), 0);
 	assert_int_equal(cert_verify_signature(fx.ec.pem, fx.ec.len, msg, sizeof msg, sig, n),
 			 CERT_ESIGNATURE);
 	/* An ECDSA signature against an RSA certificate. */
@@ -549,13 +553,13 @@ static void test_signature_wrong_key(void **state)
 	/* A valid signature from a disallowed key type. */
 	n = sizeof sig;
 	assert_int_equal(certgen_sign(fx.rsa1024.key, NULL, msg, sizeof msg, sig, &n), 0);
-	assert_int_equal(cert_verify_signature(fx.rsa1024.pem, fx.rsa1024.len, msg, sizeof msg, sig,
-					       n),
-			 CERT_EKEYTYPE);
+	assert_int_equal(
+		cert_verify_signature(fx.rsa1024.pem, fx.rsa1024.len, msg, sizeof msg, sig, n),
+		CERT_EKEYTYPE);
 	/* Oversized signature and unparseable certificate. */
-	assert_int_equal(cert_verify_signature(fx.ec.pem, fx.ec.len, msg, sizeof msg, sig,
-					       CERT_SIG_MAX + 1),
-			 CERT_ESIGNATURE);
+	assert_int_equal(
+		cert_verify_signature(fx.ec.pem, fx.ec.len, msg, sizeof msg, sig, CERT_SIG_MAX + 1),
+		CERT_ESIGNATURE);
 	assert_int_equal(cert_verify_signature("junk", 4, msg, sizeof msg, sig, n), CERT_EPARSE);
 	/* DER certificate input works for signatures too. */
 	size_t dlen;
@@ -563,7 +567,8 @@ static void test_signature_wrong_key(void **state)
 	assert_non_null(der);
 	n = sizeof sig;
 	assert_int_equal(certgen_sign(fx.ec.key, NULL, msg, sizeof msg, sig, &n), 0);
-	assert_int_equal(cert_verify_signature((const char *)der, dlen, msg, sizeof msg, sig, n), 0);
+	assert_int_equal(cert_verify_signature((const char *)der, dlen, msg, sizeof msg, sig, n),
+			 0);
 	free(der);
 }
 
@@ -604,8 +609,8 @@ static void test_store_load(void **state)
 	char der_ca[128], der_crl[128];
 	size_t dlen;
 	unsigned char *der = certgen_cert_der(fx.ca.cert, &dlen);
-	X509_CRL *dc = certgen_crl(fx.ca.cert, fx.ca.key, &fx.revoked.cert, 1, fx.now - 60,
-				   fx.now + DAY);
+	X509_CRL *dc =
+		certgen_crl(fx.ca.cert, fx.ca.key, &fx.revoked.cert, 1, fx.now - 60, fx.now + DAY);
 	assert_non_null(der);
 	assert_non_null(dc);
 	unsigned char *crl_der = NULL;
@@ -632,8 +637,8 @@ static void test_store_load(void **state)
 
 	/* Several anchors in one file, from memory, each with its CRL. */
 	size_t l1, l2;
-	X509_CRL *c1 = certgen_crl(fx.ca.cert, fx.ca.key, &fx.revoked.cert, 1, fx.now - 60,
-				   fx.now + DAY);
+	X509_CRL *c1 =
+		certgen_crl(fx.ca.cert, fx.ca.key, &fx.revoked.cert, 1, fx.now - 60, fx.now + DAY);
 	X509_CRL *c2 = certgen_crl(fx.other_ca.cert, fx.other_ca.key, &fx.other.cert, 1,
 				   fx.now - 60, fx.now + 2 * DAY);
 	char *p1 = certgen_crl_pem(c1, &l1), *p2 = certgen_crl_pem(c2, &l2);
@@ -707,9 +712,9 @@ static void test_to_pem(void **state)
 
 static void test_messages(void **state)
 {
-	const int codes[] = { CERT_EPARSE,  CERT_ETOOLARGE, CERT_EEXPIRED,   CERT_ENOTYETVALID,
-			      CERT_EUNTRUSTED, CERT_EREVOKED, CERT_EKEYTYPE, CERT_ESIGNATURE,
-			      CERT_ECRL,    CERT_EUSAGE,    CERT_EINTERNAL };
+	const int codes[] = {CERT_EPARSE,     CERT_ETOOLARGE, CERT_EEXPIRED, CERT_ENOTYETVALID,
+			     CERT_EUNTRUSTED, CERT_EREVOKED,  CERT_EKEYTYPE, CERT_ESIGNATURE,
+			     CERT_ECRL,       CERT_EUSAGE,    CERT_EINTERNAL};
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
 		assert_true(strlen(cert_strerror_ja(codes[i])) > 0);
 		assert_true(strlen(cert_strerror(codes[i])) > 0);

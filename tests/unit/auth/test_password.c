@@ -45,7 +45,8 @@ static void test_hash_verify(void **state)
 	assert_string_not_equal(h1, h2); /* fresh salt each time */
 	assert_int_equal(password_verify(h1, pw, strlen(pw)), 0);
 	assert_int_equal(password_verify(h2, pw, strlen(pw)), 0);
-	assert_int_equal(password_verify(h1, "わかやましみんか2025", strlen(pw)), PASSWORD_EMISMATCH);
+	assert_int_equal(password_verify(h1, "わかやましみんか2025", strlen(pw)),
+			 PASSWORD_EMISMATCH);
 	assert_int_equal(password_verify(h1, "", 0), PASSWORD_EMISMATCH);
 	/* The dummy must not disturb anything and must accept any input. */
 	password_verify_dummy(pw, strlen(pw));
@@ -85,7 +86,8 @@ static void test_stored_garbage(void **state)
 	assert_int_equal(password_verify("", "x", 1), PASSWORD_EFORMAT);
 	assert_int_equal(password_verify("plaintext-password", "plaintext-password", 18),
 			 PASSWORD_EFORMAT);
-	assert_int_equal(password_verify("$2y$10$abcdefghijklmnopqrstuv", "x", 1), PASSWORD_EFORMAT);
+	assert_int_equal(password_verify("$2y$10$abcdefghijklmnopqrstuv", "x", 1),
+			 PASSWORD_EFORMAT);
 	assert_int_equal(password_verify(longstr, "x", 1), PASSWORD_EFORMAT);
 	/* Looks like Argon2id but cannot be parsed: can never match. */
 	assert_int_equal(password_verify("$argon2id$v=19$m=8,t=1,p=1$xx$yy", "x", 1),
@@ -105,11 +107,11 @@ static void test_needs_rehash(void **state)
 
 	/* A legacy Argon2i string verifies, but must be upgraded even when its
 	 * numbers are the current ones. */
-	struct password_cost same = { crypto_pwhash_argon2i_OPSLIMIT_MIN, min.memlimit };
+	struct password_cost same = {crypto_pwhash_argon2i_OPSLIMIT_MIN, min.memlimit};
 	char legacy[crypto_pwhash_argon2i_STRBYTES];
-	assert_int_equal(crypto_pwhash_argon2i_str(legacy, "abcdefghijk", 11, same.opslimit,
-						   same.memlimit),
-			 0);
+	assert_int_equal(
+		crypto_pwhash_argon2i_str(legacy, "abcdefghijk", 11, same.opslimit, same.memlimit),
+		0);
 	assert_int_equal(strncmp(legacy, "$argon2i$", 9), 0);
 	assert_int_equal(password_verify(legacy, "abcdefghijk", 11), 0);
 	assert_int_equal(password_verify(legacy, "abcdefghijj", 11), PASSWORD_EMISMATCH);
@@ -121,7 +123,7 @@ static void test_needs_rehash(void **state)
 
 static void test_cost_configuration(void **state)
 {
-	struct password_cost bad = { 0, 1 << 20 }, before = password_default_cost();
+	struct password_cost bad = {0, 1 << 20}, before = password_default_cost();
 	assert_int_equal(password_set_default_cost(&bad), PASSWORD_EINVAL);
 	assert_int_equal(password_set_default_cost(NULL), PASSWORD_EINVAL);
 	struct password_cost after = password_default_cost();
@@ -171,8 +173,8 @@ static void test_policy(void **state)
 
 static void test_messages(void **state)
 {
-	const int codes[] = { PASSWORD_ETOOSHORT, PASSWORD_ETOOLONG, PASSWORD_EENCODING,
-			      PASSWORD_EMISMATCH, PASSWORD_EINTERNAL };
+	const int codes[] = {PASSWORD_ETOOSHORT, PASSWORD_ETOOLONG, PASSWORD_EENCODING,
+			     PASSWORD_EMISMATCH, PASSWORD_EINTERNAL};
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
 		assert_true(strlen(password_message_ja(codes[i])) > 0);
 		for (size_t j = 0; j < i; j++)

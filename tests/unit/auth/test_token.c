@@ -82,7 +82,8 @@ static void test_hash_known_answers(void **state)
 	assert_string_equal(hex, "4ffc769e8e6e5bbec58a5ffeeee6609e"
 				 "7823c3a5853200280171a320022cffe6");
 	assert_int_equal(token_hash_hex(key16, 16, "", 0, hex), 0);
-	assert_string_equal(hex, "037c7d740ea795902b5aebe210fafffff1f627f74010f8dc79c0d5b8a9fb5847");
+	assert_string_equal(hex,
+			    "037c7d740ea795902b5aebe210fafffff1f627f74010f8dc79c0d5b8a9fb5847");
 
 	/* Raw and hex forms agree; key and token both matter. */
 	assert_int_equal(token_hash(key, 32, tok, strlen(tok), h), 0);
@@ -100,7 +101,7 @@ static void test_hash_known_answers(void **state)
 
 static void test_hash_key_bounds(void **state)
 {
-	unsigned char key[TOKEN_KEY_MAX + 1] = { 0 }, h[TOKEN_HASH_BYTES];
+	unsigned char key[TOKEN_KEY_MAX + 1] = {0}, h[TOKEN_HASH_BYTES];
 	assert_int_equal(token_hash(key, TOKEN_KEY_MIN - 1, "x", 1, h), TOKEN_EINVAL);
 	assert_int_equal(token_hash(key, TOKEN_KEY_MAX + 1, "x", 1, h), TOKEN_EINVAL);
 	assert_int_equal(token_hash(NULL, 32, "x", 1, h), TOKEN_EINVAL);
@@ -121,7 +122,7 @@ static void test_equal(void **state)
 
 static void test_hex(void **state)
 {
-	const unsigned char bin[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xff };
+	const unsigned char bin[] = {0x00, 0x01, 0x7f, 0x80, 0xab, 0xff};
 	char hex[13], small[12];
 	unsigned char out[6];
 	size_t n = 0;
@@ -146,9 +147,8 @@ static void test_b64url_rfc4648(void **state)
 	static const struct {
 		const char *in, *out;
 	} v[] = {
-		{ "", "" },	      { "f", "Zg" },	     { "fo", "Zm8" },
-		{ "foo", "Zm9v" },    { "foob", "Zm9vYg" },  { "fooba", "Zm9vYmE" },
-		{ "foobar", "Zm9vYmFy" },
+		{"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+		{"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
 	};
 	char enc[32];
 	unsigned char dec[32];
@@ -158,13 +158,13 @@ static void test_b64url_rfc4648(void **state)
 		assert_int_equal(token_b64url_encode(v[i].in, strlen(v[i].in), enc, sizeof enc), 0);
 		assert_string_equal(enc, v[i].out);
 		n = 99;
-		assert_int_equal(token_b64url_decode(v[i].out, strlen(v[i].out), dec, sizeof dec, &n),
-				 0);
+		assert_int_equal(
+			token_b64url_decode(v[i].out, strlen(v[i].out), dec, sizeof dec, &n), 0);
 		assert_int_equal(n, strlen(v[i].in));
 		assert_memory_equal(dec, v[i].in, n);
 	}
 	/* The two characters that differ from standard base64. */
-	const unsigned char odd[] = { 0xfb, 0xff, 0xfe };
+	const unsigned char odd[] = {0xfb, 0xff, 0xfe};
 	assert_int_equal(token_b64url_encode(odd, 3, enc, sizeof enc), 0);
 	assert_string_equal(enc, "-__-");
 
@@ -179,7 +179,7 @@ static void test_b64url_rfc4648(void **state)
 
 static void test_random(void **state)
 {
-	unsigned char a[64] = { 0 }, zero[64] = { 0 };
+	unsigned char a[64] = {0}, zero[64] = {0};
 	assert_int_equal(token_random(a, sizeof a), 0);
 	assert_memory_not_equal(a, zero, sizeof a);
 	assert_string_not_equal(token_strerror(TOKEN_EINVAL), token_strerror(TOKEN_ESPACE));

@@ -27,19 +27,19 @@ static void test_rfc6238_vectors(void **state)
 		long long t;
 		const char *sha1, *sha256, *sha512;
 	} v[] = {
-		{ 59LL, "94287082", "46119246", "90693936" },
-		{ 1111111109LL, "07081804", "68084774", "25091201" },
-		{ 1111111111LL, "14050471", "67062674", "99943326" },
-		{ 1234567890LL, "89005924", "91819424", "93441116" },
-		{ 2000000000LL, "69279037", "90698825", "38618901" },
-		{ 20000000000LL, "65353130", "77737706", "47863826" },
+		{59LL, "94287082", "46119246", "90693936"},
+		{1111111109LL, "07081804", "68084774", "25091201"},
+		{1111111111LL, "14050471", "67062674", "99943326"},
+		{1234567890LL, "89005924", "91819424", "93441116"},
+		{2000000000LL, "69279037", "90698825", "38618901"},
+		{20000000000LL, "65353130", "77737706", "47863826"},
 	};
 	assert_int_equal(sizeof seed20 - 1, 20);
 	assert_int_equal(sizeof seed32 - 1, 32);
 	assert_int_equal(sizeof seed64 - 1, 64);
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		char code[TOTP_CODE_SIZE];
-		struct totp_params p = { TOTP_SHA1, 8, 30, 1 };
+		struct totp_params p = {TOTP_SHA1, 8, 30, 1};
 		assert_int_equal(totp_generate(seed20, 20, &p, (time_t)v[i].t, code), 0);
 		assert_string_equal(code, v[i].sha1);
 		p.alg = TOTP_SHA256;
@@ -60,8 +60,8 @@ static void test_rfc6238_vectors(void **state)
 
 static void test_rfc4226_hotp_vectors(void **state)
 {
-	static const uint32_t want[] = { 755224, 287082, 359152, 969429, 338314,
-					 254676, 287922, 162583, 399871, 520489 };
+	static const uint32_t want[] = {755224, 287082, 359152, 969429, 338314,
+					254676, 287922, 162583, 399871, 520489};
 	for (uint64_t c = 0; c < 10; c++) {
 		uint32_t v = 0;
 		assert_int_equal(totp_hotp(seed20, 20, TOTP_SHA1, 6, c, &v), 0);
@@ -140,7 +140,8 @@ static void test_verify_replay(void **state)
 	/* Same code again, with the step recorded: refused. */
 	assert_int_equal(totp_verify(seed20, 20, &p, c, strlen(c), now, got, &got), TOTP_EREPLAY);
 	/* Still refused 20 s later, while its step is inside the window. */
-	assert_int_equal(totp_verify(seed20, 20, &p, c, strlen(c), now + 20, s, &got), TOTP_EREPLAY);
+	assert_int_equal(totp_verify(seed20, 20, &p, c, strlen(c), now + 20, s, &got),
+			 TOTP_EREPLAY);
 	/* An older code after a newer one was used: refused. */
 	code_at(s - 1, &p, c);
 	assert_int_equal(totp_verify(seed20, 20, &p, c, strlen(c), now, s, &got), TOTP_EREPLAY);
@@ -199,7 +200,7 @@ static void test_verify_input_forms(void **state)
 
 static void test_verify_sha256_8_digits(void **state)
 {
-	struct totp_params p = { TOTP_SHA256, 8, 30, 1 };
+	struct totp_params p = {TOTP_SHA256, 8, 30, 1};
 	uint64_t got = 0;
 	assert_int_equal(totp_verify(seed32, 32, &p, "68084774", 8, 1111111109, 0, &got), 0);
 	assert_int_equal(got, 0x23523EC);
@@ -236,13 +237,13 @@ static void test_base32_rfc4648(void **state)
 	static const struct {
 		const char *in, *padded, *bare;
 	} v[] = {
-		{ "", "", "" },
-		{ "f", "MY======", "MY" },
-		{ "fo", "MZXQ====", "MZXQ" },
-		{ "foo", "MZXW6===", "MZXW6" },
-		{ "foob", "MZXW6YQ=", "MZXW6YQ" },
-		{ "fooba", "MZXW6YTB", "MZXW6YTB" },
-		{ "foobar", "MZXW6YTBOI======", "MZXW6YTBOI" },
+		{"", "", ""},
+		{"f", "MY======", "MY"},
+		{"fo", "MZXQ====", "MZXQ"},
+		{"foo", "MZXW6===", "MZXW6"},
+		{"foob", "MZXW6YQ=", "MZXW6YQ"},
+		{"fooba", "MZXW6YTB", "MZXW6YTB"},
+		{"foobar", "MZXW6YTBOI======", "MZXW6YTBOI"},
 	};
 	char enc[33]; /* 20 bytes take exactly 32 characters and the NUL */
 	unsigned char dec[32];
@@ -259,23 +260,22 @@ static void test_base32_rfc4648(void **state)
 				 0);
 		assert_string_equal(enc, v[i].bare);
 		n = 99;
-		assert_int_equal(totp_base32_decode(v[i].padded, strlen(v[i].padded), dec, sizeof dec,
-						    &n),
-				 0);
+		assert_int_equal(
+			totp_base32_decode(v[i].padded, strlen(v[i].padded), dec, sizeof dec, &n),
+			0);
 		assert_int_equal(n, len);
 		assert_memory_equal(dec, v[i].in, len);
 		n = 99;
-		assert_int_equal(totp_base32_decode(v[i].bare, strlen(v[i].bare), dec, sizeof dec, &n),
-				 0);
+		assert_int_equal(
+			totp_base32_decode(v[i].bare, strlen(v[i].bare), dec, sizeof dec, &n), 0);
 		assert_int_equal(n, len);
 		assert_memory_equal(dec, v[i].in, len);
 	}
 	/* The RFC 6238 seed, as authenticator apps show it; lowercase accepted. */
 	assert_int_equal(totp_base32_encode(seed20, 20, false, enc, sizeof enc), 0);
 	assert_string_equal(enc, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-	assert_int_equal(totp_base32_decode("gezdgnbvgy3tqojqgezdgnbvgy3tqojq", 32, dec, sizeof dec,
-					    &n),
-			 0);
+	assert_int_equal(
+		totp_base32_decode("gezdgnbvgy3tqojqgezdgnbvgy3tqojq", 32, dec, sizeof dec, &n), 0);
 	assert_int_equal(n, 20);
 	assert_memory_equal(dec, seed20, 20);
 }
@@ -285,19 +285,19 @@ static void test_base32_rejects(void **state)
 	unsigned char dec[32];
 	size_t n;
 	static const char *const bad[] = {
-		"M",		  /* 1 character: impossible length */
-		"MZX",		  /* 3 */
-		"MZXW6Y",	  /* 6 */
-		"MY=",		  /* padding to no multiple of 8 */
-		"MY=====",	  /* 7 characters */
-		"MZXQ=====",	  /* 9 characters */
-		"MY=======",	  /* too much padding */
-		"MZ======",	  /* stray bits: Z = 25 leaves 1 set below the byte */
-		"MZXW6YR",	  /* stray bits */
-		"MZ=XW6YQ",	  /* padding inside */
-		"MZXW6YQ1",	  /* 1 is not base32 */
-		"MZXW 6YQ",	  /* no whitespace */
-		"========",	  /* padding only */
+		"M",         /* 1 character: impossible length */
+		"MZX",       /* 3 */
+		"MZXW6Y",    /* 6 */
+		"MY=",       /* padding to no multiple of 8 */
+		"MY=====",   /* 7 characters */
+		"MZXQ=====", /* 9 characters */
+		"MY=======", /* too much padding */
+		"MZ======",  /* stray bits: Z = 25 leaves 1 set below the byte */
+		"MZXW6YR",   /* stray bits */
+		"MZ=XW6YQ",  /* padding inside */
+		"MZXW6YQ1",  /* 1 is not base32 */
+		"MZXW 6YQ",  /* no whitespace */
+		"========",  /* padding only */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int rc = totp_base32_decode(bad[i], strlen(bad[i]), dec, sizeof dec, &n);
@@ -306,9 +306,9 @@ static void test_base32_rejects(void **state)
 	}
 	assert_int_equal(totp_base32_decode("MZXW6YTBOI", 10, dec, 5, &n), TOTP_ESPACE);
 	char small[8];
-	assert_int_equal(totp_base32_encode((const unsigned char *)"foobar", 6, false, small,
-					    sizeof small),
-			 TOTP_ESPACE);
+	assert_int_equal(
+		totp_base32_encode((const unsigned char *)"foobar", 6, false, small, sizeof small),
+		TOTP_ESPACE);
 }
 
 static void test_secret_round_trip(void **state)
@@ -338,7 +338,7 @@ static void test_uri(void **state)
 			    "&issuer=%E5%92%8C%E6%AD%8C%E5%B1%B1%E5%B8%82"
 			    "&algorithm=SHA1&digits=6&period=30");
 	buf_reset(&b);
-	p = (struct totp_params){ TOTP_SHA512, 8, 60, 1 };
+	p = (struct totp_params){TOTP_SHA512, 8, 60, 1};
 	assert_int_equal(totp_uri(&b, "madoguchi", "a b", seed64, 64, &p), 0);
 	assert_non_null(strstr(buf_cstr(&b), "totp/madoguchi:a%20b?"));
 	assert_non_null(strstr(buf_cstr(&b), "&algorithm=SHA512&digits=8&period=60"));
