@@ -253,7 +253,9 @@ static void test_blobs(void **state)
 	const size_t lens[] = {sizeof all, sizeof zeros, 0, 0, big_n};
 	for (int k = 0; k < 5; k++) {
 		assert_int_equal(db_bind_int64(st, 1, k), 0);
-		if (ptrs[k])
+		if (k == 2) /* a NULL pointer of length 0 is an empty blob too */
+			assert_int_equal(db_bind_blob(st, 2, NULL, 0), 0);
+		else if (ptrs[k])
 			assert_int_equal(db_bind_blob(st, 2, ptrs[k], lens[k]), 0);
 		else
 			assert_int_equal(db_bind_null(st, 2), 0);
@@ -547,6 +549,28 @@ static void test_stmt_cache(void **state)
 	assert_int_equal(db_step(s1), DB_ROW);
 	assert_int_equal(db_col_int64(s1, 0), 10);
 	db_done(s1);
+	db_release(c);
+}
+
+static void test_schema_change_under_cached_statement(void **state)
+{
+	struct fixture *f = *state;
+	struct db_conn *c = db_acquire(f->db);
+	const char *sql = "SELECT * FROM t_shape";
+
+	exec_ok(c, "CREATE TABLE t_shape (a INTEGER)");
+	exec_ok(c, "INSERT INTO t_shape VALUES (1)");
+	struct db_stmt *st = prep(c, sql);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_col_count(st), 1);
+	db_done(st);
+	/* The cached statement's result shape changes under it. */
+	exec_ok(c, "ALTER TABLE t_shape ADD COLUMN b TEXT DEFAULT 'x'");
+	st = prep(c, sql);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_col_count(st), 2);
+	assert_string_equal(db_col_text(st, 1), "x");
+	db_done(st);
 	db_release(c);
 }
 
@@ -865,6 +889,8 @@ static void test_misuse(void **state)
 	assert_null(db_col_text(st, 0));
 	assert_int_equal(db_bind_int64(st, 1, 5), 0);
 	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_bind_int64(st, 1, 6), DB_EMISUSE); /* running: db_done first */
+	assert_int_equal(db_col_int64(st, 0), 5);
 	assert_null(db_col_text(st, 1));
 	assert_null(db_col_text(st, -1));
 	assert_int_equal(db_col_int64(st, 7), 0);
@@ -1070,6 +1096,7 @@ int main(void)
 		CASE(test_constraint_mapping),
 		CASE(test_busy_mapping),
 		CASE(test_stmt_cache),
+		CASE(test_schema_change_under_cached_statement),
 		CASE(test_concurrent_acquire),
 		CASE(test_pool_waits_for_release),
 		CASE(test_migrations),

@@ -32,6 +32,25 @@ struct backend {
 static struct backend be_sqlite = {"sqlite", false};
 static struct backend be_pg = {"postgres", true};
 
+/* What the test handler does and saw. */
+struct tstate {
+	atomic_int calls;
+	int fail_until; /* fail while attempt < fail_until */
+	atomic_bool always_fail;
+	int fail_rc;     /* returned on failure (default -1) */
+	const char *msg; /* written to ctx->err on failure */
+	int sleep_ms;    /* before returning */
+	atomic_bool started, finished;
+	int64_t attempt_at[8];
+	int last_attempt;
+	char lg[8];
+	json_int_t n;
+	bool payload_null;
+	bool conn_ok;
+};
+
+#define MAX_RUNNERS 4
+
 struct fx {
 	const struct backend *be;
 	char dir[256];
@@ -39,6 +58,12 @@ struct fx {
 	char url[2048];
 	struct db *db;
 	struct db_conn *c; /* the test's own connection */
+	/* Owned by the fixture, so that a failing test (cmocka longjmps out of
+	 * it) leaves no worker running against a closed database or a dead
+	 * stack frame: teardown stops and frees them. */
+	struct tstate t;
+	struct jobs *runners[MAX_RUNNERS];
+	int nrunners;
 };
 
 /* ---- helpers ---- */
@@ -120,6 +145,8 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	if (!f)
 		return 0;
+	for (int i = 0; i < f->nrunners; i++)
+		jobs_free(f->runners[i]);
 	db_release(f->c);
 	db_close(f->db);
 	if (f->be->pg) {
@@ -239,22 +266,6 @@ static int64_t enqueue(struct fx *f, const char *lg, const char *kind, json_t *p
 
 /* ---- a configurable handler ---- */
 
-struct tstate {
-	atomic_int calls;
-	int fail_until; /* fail while attempt < fail_until */
-	atomic_bool always_fail;
-	int fail_rc;     /* returned on failure (default -1) */
-	const char *msg; /* written to ctx->err on failure */
-	int sleep_ms;    /* before returning */
-	atomic_bool started, finished;
-	int64_t attempt_at[8];
-	int last_attempt;
-	char lg[8];
-	json_int_t n;
-	bool payload_null;
-	bool conn_ok;
-};
-
 static int handler(struct jobs_ctx *ctx, void *user)
 {
 	struct tstate *t = user;
@@ -279,9 +290,18 @@ static int handler(struct jobs_ctx *ctx, void *user)
 	return 0;
 }
 
+/* A runner freed by teardown. */
+static struct jobs *track(struct fx *f, struct jobs *j)
+{
+	assert_true(f->nrunners < MAX_RUNNERS);
+	f->runners[f->nrunners++] = j;
+	return j;
+}
+
+/* A runner with the test handler on kind "test.job", fast poll and back-off. */
 static struct jobs *runner(struct fx *f, int workers, struct tstate *t)
 {
-	struct jobs *j = jobs_new(f->db, workers);
+	struct jobs *j = track(f, jobs_new(f->db, workers));
 	jobs_set_poll(j, 10);
 	jobs_set_backoff(j, 5, 20);
 	if (t)
@@ -393,22 +413,22 @@ static void test_enqueue_follows_transaction(void **state)
 static void test_delay_postpones(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {0};
-	struct jobs *j = runner(f, 1, &t);
+	struct tstate *t = &f->t;
+	struct jobs *j = runner(f, 1, t);
 	int64_t id = 0;
 	assert_int_equal(jobs_enqueue(f->c, LG, "test.job", NULL, 0, 3600 * 1000, &id), 0);
 	assert_int_equal(jobs_start(j), 0);
 	sleep_ms(200);
-	assert_int_equal(atomic_load(&t.calls), 0);
+	assert_int_equal(atomic_load(&t->calls), 0);
 	assert_int_equal(count(f, LG, "queued"), 1);
-	jobs_free(j);
+	jobs_stop(j);
 }
 
 static void test_success_runs_once(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {0};
-	struct jobs *j = runner(f, 2, &t);
+	struct tstate *t = &f->t;
+	struct jobs *j = runner(f, 2, t);
 	json_t *p = json_pack("{s:i}", "n", 42);
 	int64_t id = enqueue(f, LG, "test.job", p, 3);
 	json_decref(p);
@@ -417,11 +437,11 @@ static void test_success_runs_once(void **state)
 	jobs_notify(j);
 	wait_count(f, "done", 1);
 	sleep_ms(100); /* a second run, if any, would show now */
-	assert_int_equal(atomic_load(&t.calls), 1);
-	assert_int_equal(t.n, 42);
-	assert_string_equal(t.lg, LG);
-	assert_int_equal(t.last_attempt, 1);
-	assert_true(t.conn_ok);
+	assert_int_equal(atomic_load(&t->calls), 1);
+	assert_int_equal(t->n, 42);
+	assert_string_equal(t->lg, LG);
+	assert_int_equal(t->last_attempt, 1);
+	assert_true(t->conn_ok);
 
 	json_t *row = job_row(f, LG, id);
 	assert_non_null(row);
@@ -435,44 +455,47 @@ static void test_success_runs_once(void **state)
 	enqueue(f, LG, "test.job", NULL, 0);
 	jobs_notify(j);
 	wait_count(f, "done", 2);
-	assert_true(t.payload_null);
-	jobs_free(j);
+	assert_true(t->payload_null);
+	jobs_stop(j);
 }
 
 static void test_fail_twice_then_succeed(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {.fail_until = 3, .msg = "一時的なエラー"};
-	struct jobs *j = runner(f, 2, &t);
+	struct tstate *t = &f->t;
+	t->fail_until = 3;
+	t->msg = "一時的なエラー";
+	struct jobs *j = runner(f, 2, t);
 	jobs_set_backoff(j, 60, 1000);
 	int64_t id = enqueue(f, LG, "test.job", NULL, 5);
 
 	assert_int_equal(jobs_start(j), 0);
 	wait_count(f, "done", 1);
-	assert_int_equal(atomic_load(&t.calls), 3);
+	assert_int_equal(atomic_load(&t->calls), 3);
 	/* Back-off: ≥ 75 % of 60 ms, then of 120 ms, between attempts. */
-	assert_true(t.attempt_at[1] - t.attempt_at[0] >= 45);
-	assert_true(t.attempt_at[2] - t.attempt_at[1] >= 90);
+	assert_true(t->attempt_at[1] - t->attempt_at[0] >= 45);
+	assert_true(t->attempt_at[2] - t->attempt_at[1] >= 90);
 	json_t *row = job_row(f, LG, id);
 	assert_int_equal(row_int(row, "attempts"), 3);
 	assert_string_equal(row_str(row, "state"), "done");
 	assert_string_equal(row_str(row, "last_error"), "一時的なエラー");
 	json_decref(row);
-	jobs_free(j);
+	jobs_stop(j);
 }
 
 static void test_always_failing_goes_dead(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {.msg = "接続できません"};
-	atomic_store(&t.always_fail, true);
-	struct jobs *j = runner(f, 2, &t);
+	struct tstate *t = &f->t;
+	t->msg = "接続できません";
+	atomic_store(&t->always_fail, true);
+	struct jobs *j = runner(f, 2, t);
 	int64_t id = enqueue(f, LG, "test.job", NULL, 3);
 
 	assert_int_equal(jobs_start(j), 0);
 	wait_count(f, "dead", 1);
 	sleep_ms(100);
-	assert_int_equal(atomic_load(&t.calls), 3);
+	assert_int_equal(atomic_load(&t->calls), 3);
 	json_t *row = job_row(f, LG, id);
 	assert_string_equal(row_str(row, "state"), "dead");
 	assert_int_equal(row_int(row, "attempts"), 3);
@@ -480,43 +503,45 @@ static void test_always_failing_goes_dead(void **state)
 	json_decref(row);
 
 	/* Without a message, the return code is recorded. */
-	t.msg = NULL;
-	t.fail_rc = -7;
+	t->msg = NULL;
+	t->fail_rc = -7;
 	id = enqueue(f, LG, "test.job", NULL, 1);
 	jobs_notify(j);
 	wait_count(f, "dead", 2);
 	row = job_row(f, LG, id);
 	assert_non_null(strstr(row_str(row, "last_error"), "-7"));
 	json_decref(row);
-	jobs_free(j);
+	jobs_stop(j);
 }
 
 static void test_give_up_is_dead_at_once(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {.fail_rc = JOBS_GIVE_UP, .msg = "内容が不正です"};
-	atomic_store(&t.always_fail, true);
-	struct jobs *j = runner(f, 1, &t);
+	struct tstate *t = &f->t;
+	t->fail_rc = JOBS_GIVE_UP;
+	t->msg = "内容が不正です";
+	atomic_store(&t->always_fail, true);
+	struct jobs *j = runner(f, 1, t);
 	int64_t id = enqueue(f, LG, "test.job", NULL, 10);
 	assert_int_equal(jobs_start(j), 0);
 	wait_count(f, "dead", 1);
-	assert_int_equal(atomic_load(&t.calls), 1);
+	assert_int_equal(atomic_load(&t->calls), 1);
 	json_t *row = job_row(f, LG, id);
 	assert_int_equal(row_int(row, "attempts"), 1);
 	json_decref(row);
-	jobs_free(j);
+	jobs_stop(j);
 }
 
 static void test_unknown_kind_and_bad_payload(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {0};
-	struct jobs *j = runner(f, 1, &t);
+	struct tstate *t = &f->t;
+	struct jobs *j = runner(f, 1, t);
 	int64_t a = enqueue(f, LG, "test.nobody", NULL, 5);
 	int64_t b = insert_raw(f, "test.job", "{not json", "queued", 0, 5, NULL, 0, now_ms());
 	assert_int_equal(jobs_start(j), 0);
 	wait_count(f, "dead", 2);
-	assert_int_equal(atomic_load(&t.calls), 0);
+	assert_int_equal(atomic_load(&t->calls), 0);
 	json_t *row = job_row(f, LG, a);
 	assert_int_equal(row_int(row, "attempts"), 1);
 	assert_non_null(strstr(row_str(row, "last_error"), "test.nobody"));
@@ -524,36 +549,37 @@ static void test_unknown_kind_and_bad_payload(void **state)
 	row = job_row(f, LG, b);
 	assert_non_null(strstr(row_str(row, "last_error"), "JSON"));
 	json_decref(row);
-	jobs_free(j);
+	jobs_stop(j);
 }
 
 static void test_retry_from_dead(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {.msg = "失敗"};
-	atomic_store(&t.always_fail, true);
-	struct jobs *j = runner(f, 1, &t);
+	struct tstate *t = &f->t;
+	t->msg = "失敗";
+	atomic_store(&t->always_fail, true);
+	struct jobs *j = runner(f, 1, t);
 	int64_t id = enqueue(f, LG, "test.job", NULL, 2);
 	assert_int_equal(jobs_start(j), 0);
 	wait_count(f, "dead", 1);
-	assert_int_equal(atomic_load(&t.calls), 2);
+	assert_int_equal(atomic_load(&t->calls), 2);
 
 	/* Another municipality cannot see or retry it. */
 	assert_int_equal(jobs_retry(f->c, LG_B, id), -ENOENT);
 	assert_int_equal(jobs_retry(f->c, LG, id + 1000), -ENOENT);
 	assert_int_equal(count(f, NULL, "dead"), 1);
 
-	atomic_store(&t.always_fail, false);
+	atomic_store(&t->always_fail, false);
 	assert_int_equal(jobs_retry(f->c, LG, id), 0);
 	jobs_notify(j);
 	wait_count(f, "done", 1);
-	assert_int_equal(atomic_load(&t.calls), 3);
+	assert_int_equal(atomic_load(&t->calls), 3);
 	json_t *row = job_row(f, LG, id);
 	assert_int_equal(row_int(row, "attempts"), 1); /* reset, then one run */
 	json_decref(row);
 	/* Only dead jobs can be retried. */
 	assert_int_equal(jobs_retry(f->c, LG, id), -EINVAL);
-	jobs_free(j);
+	jobs_stop(j);
 }
 
 static void test_tenant_filter(void **state)
@@ -676,7 +702,7 @@ static void test_workers_never_share_a_job(void **state)
 	assert_non_null(m);
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
-	struct jobs *j = jobs_new(f->db, WORKERS);
+	struct jobs *j = track(f, jobs_new(f->db, WORKERS));
 	jobs_set_poll(j, 20);
 	assert_int_equal(jobs_register(j, "test.many", many_handler, m), 0);
 
@@ -700,7 +726,7 @@ static void test_workers_never_share_a_job(void **state)
 	assert_int_equal(atomic_load(&m->max_inflight), WORKERS);
 	assert_int_equal(count(f, NULL, "dead"), 0);
 	assert_int_equal(count(f, NULL, "running"), 0);
-	jobs_free(j);
+	jobs_stop(j);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
@@ -709,7 +735,7 @@ static void test_workers_never_share_a_job(void **state)
 static void test_crash_recovery(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {0};
+	struct tstate *t = &f->t;
 	int64_t now = now_ms(), hour = 3600 * 1000;
 	/* Left by a process that died an hour ago. */
 	int64_t stale = insert_raw(f, "test.job", "{\"n\":7}", "running", 1, 5, "gone:1:0/w0",
@@ -720,13 +746,13 @@ static void test_crash_recovery(void **state)
 	/* Held right now by a live worker elsewhere: must not be touched. */
 	int64_t live = insert_raw(f, "test.job", NULL, "running", 1, 5, "alive:2:0/w0", now, now);
 
-	struct jobs *j = runner(f, 2, &t);
+	struct jobs *j = runner(f, 2, t);
 	assert_int_equal(jobs_start(j), 0);
 	wait_count(f, "done", 1);
 	wait_count(f, "dead", 1);
 	sleep_ms(100);
-	assert_int_equal(atomic_load(&t.calls), 1);
-	assert_int_equal(t.n, 7);
+	assert_int_equal(atomic_load(&t->calls), 1);
+	assert_int_equal(t->n, 7);
 
 	json_t *row = job_row(f, LG, stale);
 	assert_string_equal(row_str(row, "state"), "done");
@@ -740,7 +766,7 @@ static void test_crash_recovery(void **state)
 	assert_string_equal(row_str(row, "state"), "running");
 	assert_string_equal(row_str(row, "locked_by"), "alive:2:0/w0");
 	json_decref(row);
-	jobs_free(j);
+	jobs_stop(j);
 
 	/* jobs_reclaim on its own: the live one after its lease. */
 	int64_t n = -1;
@@ -757,9 +783,10 @@ static void test_crash_recovery(void **state)
 static void test_lease_renewed_while_running(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {.sleep_ms = 2000};
-	struct jobs *a = runner(f, 1, &t);
-	struct jobs *b = runner(f, 1, &t);
+	struct tstate *t = &f->t;
+	t->sleep_ms = 2000;
+	struct jobs *a = runner(f, 1, t);
+	struct jobs *b = runner(f, 1, t);
 	jobs_set_lease(a, 600);
 	jobs_set_lease(b, 600);
 
@@ -767,22 +794,22 @@ static void test_lease_renewed_while_running(void **state)
 	assert_int_equal(jobs_start(a), 0);
 	jobs_notify(a);
 	int64_t end = mono_ms() + WAIT_MS;
-	while (!atomic_load(&t.started) && mono_ms() < end)
+	while (!atomic_load(&t->started) && mono_ms() < end)
 		sleep_ms(5);
-	assert_true(atomic_load(&t.started));
+	assert_true(atomic_load(&t->started));
 	assert_int_equal(jobs_start(b), 0);
 	wait_count(f, "done", 1);
 	sleep_ms(400);
-	assert_int_equal(atomic_load(&t.calls), 1);
-	jobs_free(b);
-	jobs_free(a);
+	assert_int_equal(atomic_load(&t->calls), 1);
+	jobs_stop(b);
+	jobs_stop(a);
 }
 
 static void test_notify_wakes_and_stop_is_prompt(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {0};
-	struct jobs *j = runner(f, 2, &t);
+	struct tstate *t = &f->t;
+	struct jobs *j = runner(f, 2, t);
 	jobs_set_poll(j, 30000);
 	assert_int_equal(jobs_start(j), 0);
 	sleep_ms(100); /* the workers looked, found nothing, and sleep 30 s */
@@ -795,46 +822,47 @@ static void test_notify_wakes_and_stop_is_prompt(void **state)
 	t0 = mono_ms();
 	jobs_stop(j);
 	assert_true(mono_ms() - t0 < 5000);
-	jobs_free(j);
+	jobs_stop(j);
 }
 
 static void test_stop_lets_handler_finish(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {.sleep_ms = 300};
-	struct jobs *j = runner(f, 1, &t);
+	struct tstate *t = &f->t;
+	t->sleep_ms = 300;
+	struct jobs *j = runner(f, 1, t);
 	enqueue(f, LG, "test.job", NULL, 0);
 	assert_int_equal(jobs_start(j), 0);
 	jobs_notify(j);
 	int64_t end = mono_ms() + WAIT_MS;
-	while (!atomic_load(&t.started) && mono_ms() < end)
+	while (!atomic_load(&t->started) && mono_ms() < end)
 		sleep_ms(2);
-	assert_true(atomic_load(&t.started));
+	assert_true(atomic_load(&t->started));
 	jobs_stop(j);
-	assert_true(atomic_load(&t.finished));
+	assert_true(atomic_load(&t->finished));
 	assert_int_equal(count(f, NULL, "done"), 1);
 	/* Restartable. */
 	assert_int_equal(jobs_start(j), 0);
 	assert_int_equal(jobs_start(j), -EALREADY);
-	jobs_free(j);
+	jobs_stop(j);
 }
 
 static void test_register(void **state)
 {
 	struct fx *f = *state;
-	struct tstate t = {0};
-	struct jobs *j = jobs_new(f->db, 1);
-	assert_int_equal(jobs_register(j, "a.b", handler, &t), 0);
-	assert_int_equal(jobs_register(j, "a.b", handler, &t), -EEXIST);
-	assert_int_equal(jobs_register(j, "A.b", handler, &t), -EINVAL);
-	assert_int_equal(jobs_register(j, "c", NULL, &t), -EINVAL);
+	struct tstate *t = &f->t;
+	struct jobs *j = track(f, jobs_new(f->db, 1));
+	assert_int_equal(jobs_register(j, "a.b", handler, t), 0);
+	assert_int_equal(jobs_register(j, "a.b", handler, t), -EEXIST);
+	assert_int_equal(jobs_register(j, "A.b", handler, t), -EINVAL);
+	assert_int_equal(jobs_register(j, "c", NULL, t), -EINVAL);
 	assert_int_equal(jobs_start(j), 0);
-	assert_int_equal(jobs_register(j, "c", handler, &t), -EBUSY);
-	jobs_free(j);
+	assert_int_equal(jobs_register(j, "c", handler, t), -EBUSY);
+	jobs_stop(j);
 	/* A runner without workers registers and reclaims, nothing more. */
-	j = jobs_new(f->db, 0);
+	j = track(f, jobs_new(f->db, 0));
 	assert_int_equal(jobs_start(j), 0);
-	jobs_free(j);
+	jobs_stop(j);
 	jobs_free(NULL);
 }
 
@@ -857,7 +885,7 @@ static void test_error_text_is_cleaned(void **state)
 		n += 3;
 	}
 	msg[n] = '\0';
-	struct jobs *j = jobs_new(f->db, 1);
+	struct jobs *j = track(f, jobs_new(f->db, 1));
 	jobs_set_poll(j, 10);
 	assert_int_equal(jobs_register(j, "test.dirty", dirty_handler, msg), 0);
 	int64_t id = enqueue(f, LG, "test.dirty", NULL, 3);
@@ -871,7 +899,7 @@ static void test_error_text_is_cleaned(void **state)
 	assert_true(utf8_clean(e, strlen(e)));
 	assert_int_equal(strncmp(e, "bad", 3), 0);
 	json_decref(row);
-	jobs_free(j);
+	jobs_stop(j);
 }
 
 static void test_purge(void **state)
