@@ -42,8 +42,7 @@ static void api_metrics(struct req *r, struct res *s)
 
 static json_t *me_json(struct req *r)
 {
-	const char *muni = NULL;
-	tenant_get(app_db(r), r->arena, r->who.lg_code, NULL, &muni);
+	const char *muni = r->who.muni_name;
 	json_t *roles = json_array(), *perms = json_array();
 	for (const char **p = r->who.roles; p && *p; p++)
 		json_array_append_new(roles, json_string(*p));

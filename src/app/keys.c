@@ -99,6 +99,7 @@ struct keys *keys_load(const char *dir, int create, char *err, size_t errlen)
 		return NULL;
 	}
 	crypto_sign_ed25519_sk_to_pk(k->audit_pk, k->audit_sk);
+	keys_derive(k, KEY_TOKEN_HASH, k->token_key);
 	for (int i = 0; i < 8; i++)
 		snprintf(k->audit_key_id + 2 * i, 3, "%02x", k->audit_pk[i]);
 	return k;

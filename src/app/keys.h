@@ -11,7 +11,8 @@ struct keys {
 	unsigned char master[32];
 	unsigned char audit_sk[crypto_sign_SECRETKEYBYTES];
 	unsigned char audit_pk[crypto_sign_PUBLICKEYBYTES];
-	char audit_key_id[17]; /* first 8 bytes of the public key, hex */
+	char audit_key_id[17];       /* first 8 bytes of the public key, hex */
+	unsigned char token_key[32]; /* KEY_TOKEN_HASH subkey, derived once at load */
 };
 
 /* Loads the keys from dir, creating any that are missing when create is true.

@@ -31,7 +31,8 @@ static json_t *shared_keys(struct req *r, struct res *s)
 		json_decref(list);
 		json_object_set_new(k, "csrf", json_string(platform_pre_csrf(r, s)));
 	} else {
-		if (tenant_get(app_db(r), r->arena, lg, NULL, &name) == 0)
+		name = w->muni_name;
+		if (name || tenant_get(app_db(r), r->arena, lg, NULL, &name) == 0)
 			json_object_set_new(k, "muni",
 					    json_pack("{s:s, s:s}", "name", name, "lg_code", lg));
 		json_object_set_new(

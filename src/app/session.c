@@ -30,10 +30,7 @@ char *platform_token_new(struct arena *a)
 
 static void tok_hash(const struct app *app, const char *token, unsigned char out[32])
 {
-	unsigned char key[32];
-	keys_derive(app->keys, KEY_TOKEN_HASH, key);
-	token_hash(key, sizeof key, token, strlen(token), out);
-	sodium_memzero(key, sizeof key);
+	token_hash(app->keys->token_key, sizeof app->keys->token_key, token, strlen(token), out);
 }
 
 const char *login_message_ja(enum login_result r)
@@ -287,43 +284,71 @@ int api_token_create(struct app *app, struct db_conn *c, struct arena *a, const 
 	return 0;
 }
 
-/* Fills r->who for account id of lg_code (roles → permissions). */
-static int load_principal(struct req *r, const char *lg_code, int64_t id)
+/* What both credentials resolve to: the account, its municipality's name and
+ * its roles, one row per role, in one query (the first columns differ). */
+#define PRINCIPAL_COLS "a.id, a.lg_code, a.login, a.display, a.kind, a.disabled, m.name, ar.role"
+#define PRINCIPAL_JOINS                                                                            \
+	" JOIN accounts a ON a.id = x.account_id AND a.lg_code = x.lg_code"                        \
+	" JOIN municipalities m ON m.lg_code = a.lg_code"                                          \
+	" LEFT JOIN account_roles ar ON ar.account_id = a.id"
+
+/* Reads the rows of a PRINCIPAL_COLS query whose columns start at first into
+ * r->who (permissions from the role table). Returns 0, -ENOENT (no row),
+ * -EACCES (account disabled) or a DB error; leaves st stepped to the end. */
+static int read_principal(struct req *r, struct db_stmt *st, int first, int rc)
 {
-	struct account acc;
-	int rc = account_get(app_db(r), r->arena, lg_code, id, &acc);
-	if (rc < 0)
-		return rc;
-	if (acc.disabled)
-		return -EACCES;
 	struct principal *w = &r->who;
-	w->kind = strcmp(acc.kind, "resident") == 0 ? PRINCIPAL_RESIDENT :
-		  strcmp(acc.kind, "staff") == 0    ? PRINCIPAL_STAFF :
-						      PRINCIPAL_SYSTEM;
-	w->account_id = acc.id;
-	snprintf(w->lg_code, sizeof w->lg_code, "%s", acc.lg_code);
-	w->login = acc.login;
-	w->display = acc.display;
+	const char *roles[32];
+	int nroles = 0;
+	bool found = false, disabled = false;
+	for (; rc == DB_ROW; rc = db_step(st)) {
+		if (!found) {
+			found = true;
+			w->account_id = db_col_int64(st, first);
+			snprintf(w->lg_code, sizeof w->lg_code, "%s", db_col_text(st, first + 1));
+			w->login = arena_strdup(r->arena, db_col_text(st, first + 2));
+			w->display = arena_strdup(r->arena, db_col_text(st, first + 3));
+			const char *kind = db_col_text(st, first + 4);
+			w->kind = strcmp(kind, "resident") == 0 ? PRINCIPAL_RESIDENT :
+				  strcmp(kind, "staff") == 0    ? PRINCIPAL_STAFF :
+								  PRINCIPAL_SYSTEM;
+			disabled = db_col_int64(st, first + 5) != 0;
+			w->muni_name = arena_strdup(r->arena, db_col_text(st, first + 6));
+		}
+		if (!db_col_is_null(st, first + 7) && nroles < 31)
+			roles[nroles++] = arena_strdup(r->arena, db_col_text(st, first + 7));
+	}
+	if (rc < 0 || !found || disabled) {
+		memset(w, 0, sizeof(*w));
+		return rc < 0 ? rc : found ? -EACCES : -ENOENT;
+	}
+	w->roles = arena_alloc(r->arena, sizeof(char *) * (size_t)(nroles + 1));
+	memcpy(w->roles, roles, sizeof(char *) * (size_t)nroles);
+	w->roles[nroles] = NULL;
+
 	const char *perms[64];
 	int n = 0;
-	for (const struct role_def *rd = role_defs; rd->name; rd++) {
-		for (const char **ar = acc.roles; *ar; ar++) {
-			if (strcmp(*ar, rd->name) != 0)
-				continue;
-			for (const char *const *p = rd->perms; *p && n < 63; p++) {
-				bool dup = false;
-				for (int i = 0; i < n; i++)
-					dup |= strcmp(perms[i], *p) == 0;
-				if (!dup)
-					perms[n++] = *p;
-			}
+	for (int i = 0; i < nroles; i++) {
+		const struct role_def *rd = role_find(roles[i]);
+		for (const char *const *p = rd ? rd->perms : NULL; p && *p && n < 63; p++) {
+			bool dup = false;
+			for (int k = 0; k < n; k++)
+				dup |= strcmp(perms[k], *p) == 0;
+			if (!dup)
+				perms[n++] = *p;
 		}
 	}
 	w->perms = arena_alloc(r->arena, sizeof(char *) * (size_t)(n + 1));
 	memcpy(w->perms, perms, sizeof(char *) * (size_t)n);
 	w->perms[n] = NULL;
-	w->roles = acc.roles;
 	return 0;
+}
+
+static int auth_result(int rc)
+{
+	if (rc == 0)
+		return PLATFORM_AUTH_OK;
+	return rc == -ENOENT || rc == -EACCES ? PLATFORM_AUTH_NONE : PLATFORM_AUTH_UNAVAILABLE;
 }
 
 static int auth_bearer(struct req *r, const char *token)
@@ -332,29 +357,15 @@ static int auth_bearer(struct req *r, const char *token)
 	tok_hash(r->app, token, h);
 	struct db_stmt *st;
 	int rc = db_prepare(app_db(r),
-			    "SELECT lg_code, account_id FROM api_tokens WHERE token_hash = ? AND "
-			    "revoked = 0",
+			    "SELECT " PRINCIPAL_COLS " FROM api_tokens x" PRINCIPAL_JOINS
+			    " WHERE x.token_hash = ? AND x.revoked = 0",
 			    &st);
 	if (rc < 0)
 		return PLATFORM_AUTH_UNAVAILABLE;
 	db_bind_blob(st, 1, h, sizeof h);
-	rc = db_step(st);
-	char lg[7] = "";
-	int64_t id = 0;
-	if (rc == DB_ROW) {
-		snprintf(lg, sizeof lg, "%s", db_col_text(st, 0));
-		id = db_col_int64(st, 1);
-	}
+	rc = read_principal(r, st, 0, db_step(st));
 	db_done(st);
-	if (rc < 0)
-		return PLATFORM_AUTH_UNAVAILABLE;
-	if (rc != DB_ROW)
-		return PLATFORM_AUTH_NONE;
-	rc = load_principal(r, lg, id);
-	if (rc < 0)
-		return rc == -ENOENT || rc == -EACCES ? PLATFORM_AUTH_NONE :
-							PLATFORM_AUTH_UNAVAILABLE;
-	return PLATFORM_AUTH_OK;
+	return auth_result(rc);
 }
 
 static int auth_session(struct req *r, const char *token)
@@ -364,34 +375,32 @@ static int auth_session(struct req *r, const char *token)
 	tok_hash(app, token, h);
 	struct db_stmt *st;
 	int rc = db_prepare(app_db(r),
-			    "SELECT id, lg_code, account_id, csrf, last_seen_ms, expires_ms FROM "
-			    "sessions WHERE token_hash = ?",
+			    "SELECT x.id, x.csrf, x.last_seen_ms, x.expires_ms, " PRINCIPAL_COLS
+			    " FROM sessions x" PRINCIPAL_JOINS " WHERE x.token_hash = ?",
 			    &st);
 	if (rc < 0)
 		return PLATFORM_AUTH_UNAVAILABLE;
 	db_bind_blob(st, 1, h, sizeof h);
 	rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_done(st);
-		return rc < 0 ? PLATFORM_AUTH_UNAVAILABLE : PLATFORM_AUTH_NONE;
+	int64_t sid = 0, last_seen = 0, expires = 0;
+	const char *csrf = NULL;
+	if (rc == DB_ROW) {
+		sid = db_col_int64(st, 0);
+		csrf = arena_strdup(r->arena, db_col_text(st, 1));
+		last_seen = db_col_int64(st, 2);
+		expires = db_col_int64(st, 3);
 	}
-	int64_t sid = db_col_int64(st, 0);
-	char lg[7];
-	snprintf(lg, sizeof lg, "%s", db_col_text(st, 1));
-	int64_t account = db_col_int64(st, 2);
-	const char *csrf = arena_strdup(r->arena, db_col_text(st, 3));
-	int64_t last_seen = db_col_int64(st, 4), expires = db_col_int64(st, 5);
+	rc = read_principal(r, st, 4, rc);
 	db_done(st);
+	if (rc != 0)
+		return auth_result(rc);
 
 	int64_t now = platform_now_ms();
 	if (now > expires || now - last_seen > (int64_t)app->cfg->session_idle * 1000) {
+		memset(&r->who, 0, sizeof r->who);
 		session_delete(r, token);
 		return PLATFORM_AUTH_NONE;
 	}
-	rc = load_principal(r, lg, account);
-	if (rc < 0)
-		return rc == -ENOENT || rc == -EACCES ? PLATFORM_AUTH_NONE :
-							PLATFORM_AUTH_UNAVAILABLE;
 	r->who.session_id = sid;
 	r->who.csrf = csrf;
 	/* slide the idle window, at most once a minute to spare the disk */
@@ -438,7 +447,7 @@ int platform_audit(struct req *r, const char *action, const char *subject, const
 	struct principal *w = &r->who;
 	const char *org = NULL;
 	const char *muni = NULL;
-	if (w->kind != PRINCIPAL_NONE)
+	if (w->kind != PRINCIPAL_NONE && !(muni = w->muni_name))
 		tenant_get(app_db(r), r->arena, w->lg_code, NULL, &muni);
 	if (w->kind == PRINCIPAL_STAFF || w->kind == PRINCIPAL_SYSTEM) {
 		const char *dept = "";

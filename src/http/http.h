@@ -36,13 +36,14 @@ enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_RESIDENT, PRINCIPAL_STAFF, P
 struct principal {
 	enum principal_kind kind;
 	int64_t account_id;
-	char lg_code[7];     /* tenant of the account */
-	const char *login;   /* arena-owned */
-	const char *display; /* display name, arena-owned */
-	const char **roles;  /* NULL-terminated role names, arena-owned */
-	const char **perms;  /* NULL-terminated permission names, arena-owned */
-	int64_t session_id;  /* 0 for token requests */
-	const char *csrf;    /* the session's CSRF token (HTML forms), arena-owned */
+	char lg_code[7];       /* tenant of the account */
+	const char *login;     /* arena-owned */
+	const char *display;   /* display name, arena-owned */
+	const char *muni_name; /* the municipality's name, arena-owned */
+	const char **roles;    /* NULL-terminated role names, arena-owned */
+	const char **perms;    /* NULL-terminated permission names, arena-owned */
+	int64_t session_id;    /* 0 for token requests */
+	const char *csrf;      /* the session's CSRF token (HTML forms), arena-owned */
 };
 
 struct req {

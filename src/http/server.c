@@ -394,7 +394,7 @@ int server_start(const struct server_opts *opts, struct server **out, char *err,
 	};
 	/* The connection memory pool holds the request line and headers; a
 	 * request whose headers do not fit is refused by MHD (431). */
-	size_t pool = opts->max_header + 16384;
+	size_t pool = opts->max_header + 4096;
 	srv->d = MHD_start_daemon(
 		flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
