@@ -60,15 +60,17 @@ banner() {
 # test(s)." and "[  FAILED  ] N test(s)"; ctest -V prefixes each line with the
 # test's number. An executable that fails without a cmocka summary (crash,
 # sanitizer report at exit, missing binary) counts as one failure more.
-unit_layer() { # BUILD_DIR LABEL
+unit_layer() { # BUILD_DIR LABEL [CTEST_REGEX]
 	local dir=$1 label=$2 log="$LOGS/$2.log" counts p f
+	local only=()
+	[[ -n ${3:-} ]] && only=(-R "$3")
 	banner "$label: ctest in $dir"
 	if [[ ! -f $dir/CTestTestfile.cmake ]]; then
 		echo "no CMake build in $dir (run make test, or make build)"
 		record "$label" 0 1 "no build"
 		return
 	fi
-	ctest --test-dir "$dir" -V -j2 --timeout 600 >"$log" 2>&1
+	ctest --test-dir "$dir" -V -j2 --timeout 600 "${only[@]}" >"$log" 2>&1
 	counts=$(perl -ne '
 		if (/^(\d+): \[  PASSED  \] (\d+) test/) { $pass{$1} += $2; $seen{$1} = 1 }
 		if (/^(\d+): \[  FAILED  \] (\d+) test/) { $fail{$1} += $2; $seen{$1} = 1 }
@@ -206,6 +208,8 @@ http_pg_layer() {
 	echo "PostgreSQL: $url (directory ${dir:-unknown})"
 	MADO_BIN=$BUILD/madoguchi MADO_MKCERTS=$(mkcerts_path) MADO_TEST_PG_URL=$url \
 		node_layer http-pg 2400 tests/http/*.test.mjs
+	# the unit tests that have a PostgreSQL half run it against the same server
+	MADO_TEST_PG_URL=$url unit_layer "$BUILD" unit-pg 'test_(db|audit|jobs)$'
 	stop_pg
 }
 
