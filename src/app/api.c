@@ -141,8 +141,8 @@ static void api_login(struct req *r, struct res *s)
 	}
 	struct account acc;
 	int64_t retry = 0;
-	int rc = login_password(r->app, app_db(r), r->arena, lg, login, password, totp, &acc,
-				&retry);
+	int rc = login_password(r->app, app_db(r), r->arena, lg, login, password, totp,
+				r->client_ip, &acc, &retry);
 	snprintf(r->who.lg_code, sizeof r->who.lg_code, "%s", lg);
 	json_decref(in);
 	char subj[32];

@@ -72,7 +72,12 @@ int app_open(struct app *app, struct config *cfg, unsigned flags, char *err, siz
 		snprintf(url, sizeof url, "sqlite:%s/madoguchi.db", cfg->data_dir);
 		db_url = url;
 	}
-	app->db = db_open(db_url, cfg->db_pool, err, errlen);
+	/* every HTTP worker, job worker, the job lease keeper and the audit writer
+	 * may hold a connection at once: never fewer than that */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int need = (cfg->threads > 0 ? cfg->threads : (int)(cores > 0 ? cores : 1)) +
+		   cfg->job_workers + 2;
+	app->db = db_open(db_url, cfg->db_pool > need ? cfg->db_pool : need, err, errlen);
 	if (!app->db)
 		goto fail;
 	if ((flags & BOOT_MIGRATE) && app_migrate(app, err, errlen) != 0)

@@ -108,6 +108,10 @@ static const struct opt opts[] = {
 	 "failed log-ins in a row before a temporary lock-out"},
 	{"login-lockout", OPT_INT, OFF(login_lockout), "900", 1, DAY, 0, NULL, "SECS",
 	 "seconds a locked-out account waits"},
+	{"login-ip-max-failures", OPT_INT, OFF(login_ip_max_failures), "30", 0, 1000000, 0, NULL,
+	 "N",
+	 "failed log-ins from one client address per 15 minutes before it is refused (0: no "
+	 "limit; behind a reverse proxy every client shares its address)"},
 	{"audit-checkpoint-every", OPT_INT, OFF(audit_checkpoint_every), "1000", 1, 10000000, 0,
 	 NULL, "N", "audit entries between signed checkpoints"},
 	{"audit-checkpoint-secs", OPT_INT, OFF(audit_checkpoint_secs), "60", 1, DAY, 0, NULL,

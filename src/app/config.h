@@ -28,6 +28,7 @@ struct config {
 	int session_absolute;       /* seconds */
 	int login_max_failures;     /* before temporary lock-out */
 	int login_lockout;          /* seconds */
+	int login_ip_max_failures;  /* per client address and 15 minutes; 0: no limit */
 	int audit_checkpoint_every; /* entries */
 	int audit_checkpoint_secs;
 	int job_workers;

@@ -64,6 +64,7 @@ json_t *account_json(const struct account *acc);
 json_t *account_list(struct db_conn *c, struct arena *a, const char *lg_code);
 
 /* ---- log-in ---- */
+/* ip: the client address, for the per-address limit (throttle.h). */
 enum login_result {
 	LOGIN_OK = 0,
 	LOGIN_BAD = -1,           /* unknown login or wrong password: one answer for both */
@@ -74,8 +75,8 @@ enum login_result {
 	LOGIN_ERROR = -6, /* database unavailable */
 };
 int login_password(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
-		   const char *login, const char *password, const char *totp, struct account *out,
-		   int64_t *retry_after);
+		   const char *login, const char *password, const char *totp, const char *ip,
+		   struct account *out, int64_t *retry_after);
 const char *login_message_ja(enum login_result r);
 
 /* Decrypts a stored TOTP secret (XChaCha20-Poly1305 under a key derived

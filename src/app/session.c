@@ -10,6 +10,7 @@
 #include "app/keys.h"
 #include "app/platform.h"
 #include "app/roles.h"
+#include "app/throttle.h"
 #include "audit/audit.h"
 #include "auth/password.h"
 #include "auth/token.h"
@@ -109,13 +110,30 @@ int platform_totp_secret(struct app *app, const unsigned char *blob, size_t n, u
 	return rc == 0 ? (int)len : -EINVAL;
 }
 
+static int login_check(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
+		       const char *login, const char *password, const char *totp,
+		       struct account *out, int64_t *retry_after);
+
 int login_password(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
-		   const char *login, const char *password, const char *totp, struct account *out,
-		   int64_t *retry_after)
+		   const char *login, const char *password, const char *totp, const char *ip,
+		   struct account *out, int64_t *retry_after)
 {
 	*retry_after = 0;
+	memset(out, 0, sizeof(*out));
 	if (!lg_code || !login || !password)
 		return LOGIN_BAD;
+	if (!throttle_allow(ip, app->cfg->login_ip_max_failures, platform_now_ms(), retry_after))
+		return LOGIN_LOCKED;
+	int res = login_check(app, c, a, lg_code, login, password, totp, out, retry_after);
+	if (res == LOGIN_BAD || res == LOGIN_TOTP_BAD)
+		throttle_fail(ip, platform_now_ms());
+	return res;
+}
+
+static int login_check(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
+		       const char *login, const char *password, const char *totp,
+		       struct account *out, int64_t *retry_after)
+{
 	struct db_stmt *st;
 	int rc = account_find(c, a, lg_code, login, out);
 	if (rc == -ENOENT) {

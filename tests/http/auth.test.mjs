@@ -384,6 +384,24 @@ describe('session expiry', () => {
 	ctx.stopTest();
 });
 
+describe('per-address limit on failed log-ins', () => {
+	const ctx = useServer({ tenantB: false, args: ['--login-ip-max-failures', '4'] });
+
+	it('an address that fails across many accounts is refused with 429, even with a right password', async () => {
+		const c = ctx.client();
+		for (let i = 1; i <= 4; i++) {
+			// a different (unknown) account each time: the per-account lock-out never triggers
+			assertProblem(await c.apiLogin(A.lg, `spray-${i}`, 'wrong-password-1'), 401);
+		}
+		const refused = await c.apiLogin(A.lg, A.resident.login, A.resident.password);
+		assertProblem(refused, 429);
+		const ra = Number(refused.headers.get('retry-after'));
+		assert.ok(Number.isInteger(ra) && ra > 0 && ra <= 900, `Retry-After ${refused.headers.get('retry-after')}`);
+	});
+
+	ctx.stopTest();
+});
+
 describe('lock-out after repeated failures', () => {
 	const victim = { lg: A.lg, login: 'lock-victim', password: 'lock-victim-password', kind: 'resident', roles: ['resident'], name: '施錠 試験' };
 	const ctx = useServer({ tenantB: false, users: [victim], args: ['--login-max-failures', '5', '--login-lockout', '3'] });
