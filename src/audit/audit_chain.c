@@ -61,9 +61,37 @@ static const char audit_schema_pg[] =
 	" signature BYTEA NOT NULL,"
 	" key_id TEXT NOT NULL)";
 
+/* Step 2 takes the subject index off the append path: a resident's entries
+ * are found through audit_subject, which the indexer (audit.c) fills after
+ * the fact, plus the not yet indexed tail (seq > indexed_upto) of audit_log.
+ * Existing subjects are copied and the old index dropped in the same step. */
+#define AUDIT_STEP2_COMMON                                                                         \
+	"CREATE TABLE audit_index_state ("                                                         \
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"                                                  \
+	" indexed_upto BIGINT NOT NULL);"                                                          \
+	"INSERT INTO audit_subject (lg_code, subject, seq)"                                        \
+	" SELECT lg_code, subject, seq FROM audit_log WHERE subject IS NOT NULL;"                  \
+	"INSERT INTO audit_index_state (id, indexed_upto)"                                         \
+	" SELECT 1, COALESCE(MAX(seq), 0) FROM audit_log;"                                         \
+	"DROP INDEX IF EXISTS audit_log_subject"
+
+static const char audit_step2_sqlite[] = "CREATE TABLE audit_subject ("
+					 " lg_code TEXT NOT NULL,"
+					 " subject TEXT NOT NULL,"
+					 " seq INTEGER NOT NULL,"
+					 " PRIMARY KEY (lg_code, subject, seq)) WITHOUT ROWID;"
+					 AUDIT_STEP2_COMMON;
+
+static const char audit_step2_pg[] = "CREATE TABLE audit_subject ("
+				     " lg_code TEXT NOT NULL,"
+				     " subject TEXT NOT NULL,"
+				     " seq BIGINT NOT NULL,"
+				     " PRIMARY KEY (lg_code, subject, seq));" AUDIT_STEP2_COMMON;
+
 /* Ended by a version-0 entry, as app/modules.c expects; not counted. */
 const struct db_migration audit_migrations[] = {
 	{1, audit_schema_sqlite, audit_schema_pg},
+	{2, audit_step2_sqlite, audit_step2_pg},
 	{0, NULL, NULL},
 };
 const size_t audit_nmigrations = sizeof audit_migrations / sizeof audit_migrations[0] - 1;
