@@ -109,6 +109,39 @@ static int open_app(struct app *app, struct config *cfg, unsigned flags)
 	return 0;
 }
 
+/* Loads the configuration from the remaining arguments and opens the
+ * application with flags. Returns 0, or the exit status the command should
+ * end with (--help prints the options and ends with 0). */
+static int begin(int argc, char **argv, unsigned flags, struct config *cfg, struct app *app)
+{
+	int lc = load_config(cfg, argc, argv);
+	if (lc != 0)
+		return lc > 0 ? -1 : 2;
+	if (open_app(app, cfg, flags) != 0) {
+		config_release(cfg);
+		return 1;
+	}
+	return 0;
+}
+
+static void end(struct config *cfg, struct app *app)
+{
+	app_close(app);
+	config_release(cfg);
+}
+
+/* Checks that argv[2] is the sub-command word and removes it. */
+static bool sub_command(int *argc, char **argv, const char *word)
+{
+	if (*argc < 3 || strcmp(argv[2], word) != 0) {
+		usage(stderr);
+		return false;
+	}
+	memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(*argc - 2));
+	(*argc)--;
+	return true;
+}
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -271,15 +304,10 @@ static int cmd_init(int argc, char **argv)
 	bool demo = take_flag(&argc, argv, "--demo");
 	const char *abr = take_opt(&argc, argv, "--abr-city");
 	struct config cfg;
-	int lc = load_config(&cfg, argc, argv);
-	if (lc != 0)
-		return lc > 0 ? 0 : 2;
 	struct app app;
-	if (open_app(&app, &cfg, BOOT_CREATE | BOOT_MIGRATE) != 0) {
-		config_release(&cfg);
-		return 1;
-	}
-	int rc = 0;
+	int rc = begin(argc, argv, BOOT_CREATE | BOOT_MIGRATE, &cfg, &app);
+	if (rc)
+		return rc < 0 ? 0 : rc;
 	printf("data directory %s ready\n", cfg.data_dir);
 	if (demo) {
 		rc = add_tenant(&app, "302015", abr ? abr : DEFAULT_ABR_CITY);
@@ -299,60 +327,46 @@ static int cmd_init(int argc, char **argv)
 			       "  clerk     clerk / madoguchi-clerk         (市民課 職員)\n"
 			       "  admin     admin / madoguchi-admin         (システム管理者)\n");
 	}
-	app_close(&app);
-	config_release(&cfg);
+	end(&cfg, &app);
 	return rc;
 }
 
 static int cmd_migrate(int argc, char **argv)
 {
 	struct config cfg;
-	int lc = load_config(&cfg, argc, argv);
-	if (lc != 0)
-		return lc > 0 ? 0 : 2;
 	struct app app;
-	int rc = open_app(&app, &cfg, BOOT_CREATE | BOOT_MIGRATE) == 0 ? 0 : 1;
-	if (!rc) {
-		printf("migrations applied\n");
-		app_close(&app);
-	}
-	config_release(&cfg);
-	return rc;
+	int rc = begin(argc, argv, BOOT_CREATE | BOOT_MIGRATE, &cfg, &app);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	printf("migrations applied\n");
+	end(&cfg, &app);
+	return 0;
 }
 
 static int cmd_tenant(int argc, char **argv)
 {
 	const char *abr = take_opt(&argc, argv, "--abr-city");
-	if (argc < 4 || strcmp(argv[2], "add") != 0) {
-		usage(stderr);
+	if (!sub_command(&argc, argv, "add") || argc < 3 || argv[2][0] == '-') {
+		fprintf(stderr, "madoguchi: tenant add needs a 全国地方公共団体コード\n");
 		return 2;
 	}
-	const char *code = argv[3];
-	memmove(argv + 2, argv + 4, sizeof(char *) * (size_t)(argc - 3));
-	argc -= 2;
+	const char *code = argv[2];
+	memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(argc - 2));
+	argc--;
 	struct config cfg;
-	int lc = load_config(&cfg, argc, argv);
-	if (lc != 0)
-		return lc > 0 ? 0 : 2;
 	struct app app;
-	if (open_app(&app, &cfg, BOOT_CREATE | BOOT_MIGRATE) != 0) {
-		config_release(&cfg);
-		return 1;
-	}
-	int rc = add_tenant(&app, code, abr ? abr : DEFAULT_ABR_CITY);
-	app_close(&app);
-	config_release(&cfg);
+	int rc = begin(argc, argv, BOOT_CREATE | BOOT_MIGRATE, &cfg, &app);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	rc = add_tenant(&app, code, abr ? abr : DEFAULT_ABR_CITY);
+	end(&cfg, &app);
 	return rc;
 }
 
 static int cmd_user(int argc, char **argv)
 {
-	if (argc < 3 || strcmp(argv[2], "add") != 0) {
-		usage(stderr);
+	if (!sub_command(&argc, argv, "add"))
 		return 2;
-	}
-	memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(argc - 2));
-	argc--;
 	const char *lg = take_opt(&argc, argv, "--lg"), *login = take_opt(&argc, argv, "--login");
 	const char *name = take_opt(&argc, argv, "--name"), *kind = take_opt(&argc, argv, "--kind");
 	const char *roles = take_opt(&argc, argv, "--roles");
@@ -362,28 +376,19 @@ static int cmd_user(int argc, char **argv)
 		return 2;
 	}
 	struct config cfg;
-	int lc = load_config(&cfg, argc, argv);
-	if (lc != 0)
-		return lc > 0 ? 0 : 2;
 	struct app app;
-	if (open_app(&app, &cfg, BOOT_MIGRATE) != 0) {
-		config_release(&cfg);
-		return 1;
-	}
-	int rc = add_user(&app, lg, login, name, kind, roles, password, false);
-	app_close(&app);
-	config_release(&cfg);
+	int rc = begin(argc, argv, BOOT_MIGRATE, &cfg, &app);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	rc = add_user(&app, lg, login, name, kind, roles, password, false);
+	end(&cfg, &app);
 	return rc;
 }
 
 static int cmd_token(int argc, char **argv)
 {
-	if (argc < 3 || strcmp(argv[2], "create") != 0) {
-		usage(stderr);
+	if (!sub_command(&argc, argv, "create"))
 		return 2;
-	}
-	memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(argc - 2));
-	argc--;
 	const char *lg = take_opt(&argc, argv, "--lg"), *login = take_opt(&argc, argv, "--login");
 	const char *label = take_opt(&argc, argv, "--label");
 	if (!lg || !login) {
@@ -391,19 +396,15 @@ static int cmd_token(int argc, char **argv)
 		return 2;
 	}
 	struct config cfg;
-	int lc = load_config(&cfg, argc, argv);
-	if (lc != 0)
-		return lc > 0 ? 0 : 2;
 	struct app app;
-	if (open_app(&app, &cfg, BOOT_MIGRATE) != 0) {
-		config_release(&cfg);
-		return 1;
-	}
+	int rc = begin(argc, argv, BOOT_MIGRATE, &cfg, &app);
+	if (rc)
+		return rc < 0 ? 0 : rc;
 	struct arena *a = arena_new();
 	struct db_conn *c = db_acquire(app.db);
 	struct account acc;
 	const char *token = NULL;
-	int rc = account_find(c, a, lg, login, &acc);
+	rc = account_find(c, a, lg, login, &acc);
 	if (rc == 0)
 		rc = api_token_create(&app, c, a, lg, acc.id, label ? label : "cli", &token);
 	db_release(c);
@@ -412,31 +413,22 @@ static int cmd_token(int argc, char **argv)
 	else
 		fprintf(stderr, "madoguchi: no account %s in %s\n", login, lg);
 	arena_free(a);
-	app_close(&app);
-	config_release(&cfg);
+	end(&cfg, &app);
 	return rc == 0 ? 0 : 1;
 }
 
 static int cmd_audit(int argc, char **argv)
 {
-	if (argc < 3 || strcmp(argv[2], "verify") != 0) {
-		usage(stderr);
+	if (!sub_command(&argc, argv, "verify"))
 		return 2;
-	}
-	memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(argc - 2));
-	argc--;
 	struct config cfg;
-	int lc = load_config(&cfg, argc, argv);
-	if (lc != 0)
-		return lc > 0 ? 0 : 2;
 	struct app app;
-	if (open_app(&app, &cfg, 0) != 0) {
-		config_release(&cfg);
-		return 1;
-	}
+	int rc = begin(argc, argv, 0, &cfg, &app);
+	if (rc)
+		return rc < 0 ? 0 : rc;
 	struct audit_verify_result vr;
 	struct db_conn *c = db_acquire(app.db);
-	int rc = audit_verify(c, app.keys->audit_pk, &vr);
+	rc = audit_verify(c, app.keys->audit_pk, &vr);
 	db_release(c);
 	int status;
 	if (rc != 0 && vr.broken_seq == 0) {
@@ -452,8 +444,7 @@ static int cmd_audit(int argc, char **argv)
 		       (long long)vr.checkpoints);
 		status = 0;
 	}
-	app_close(&app);
-	config_release(&cfg);
+	end(&cfg, &app);
 	return status;
 }
 

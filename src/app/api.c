@@ -182,24 +182,12 @@ static void api_municipalities(struct req *r, struct res *s)
 	res_json(r, s, 200, json_pack("{s:o}", "items", tenant_list(app_db(r))));
 }
 
-static bool parse_id(const char *s, int64_t *out)
-{
-	if (!s || !*s || strlen(s) > 18)
-		return false;
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (*end || v <= 0)
-		return false;
-	*out = v;
-	return true;
-}
-
 static void api_account_get(struct req *r, struct res *s)
 {
 	int64_t id;
 	struct account acc;
 	const char *purpose = req_query(r, "purpose");
-	if (!parse_id(req_param(r, "id"), &id) ||
+	if (!req_param_id(r, "id", &id) ||
 	    account_get(app_db(r), r->arena, r->who.lg_code, id, &acc) != 0) {
 		res_problem(r, s, 404, "アカウントが見つかりません", NULL);
 		return;
@@ -285,7 +273,7 @@ static void api_users_create(struct req *r, struct res *s)
 static void api_users_roles(struct req *r, struct res *s)
 {
 	int64_t id;
-	if (!parse_id(req_param(r, "id"), &id)) {
+	if (!req_param_id(r, "id", &id)) {
 		res_problem(r, s, 404, "利用者が見つかりません", NULL);
 		return;
 	}
@@ -344,7 +332,7 @@ static void api_jobs(struct req *r, struct res *s)
 static void api_jobs_retry(struct req *r, struct res *s)
 {
 	int64_t id;
-	if (!parse_id(req_param(r, "id"), &id) || jobs_retry(app_db(r), r->who.lg_code, id) != 0) {
+	if (!req_param_id(r, "id", &id) || jobs_retry(app_db(r), r->who.lg_code, id) != 0) {
 		res_problem(r, s, 404, "対象の処理が見つかりません", NULL);
 		return;
 	}

@@ -36,6 +36,23 @@ static void release_db(struct req *r)
 	}
 }
 
+bool req_param_id(struct req *r, const char *name, int64_t *out)
+{
+	const char *s = req_param(r, name);
+	if (!s || !*s || strlen(s) > 18)
+		return false;
+	int64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	if (v <= 0)
+		return false;
+	*out = v;
+	return true;
+}
+
 bool req_can(const struct req *r, const char *perm)
 {
 	if (!perm)

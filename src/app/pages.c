@@ -432,22 +432,10 @@ static void page_users_create(struct req *r, struct res *s)
 	res_redirect(r, s, "/admin/users?created=1");
 }
 
-static bool parse_id(const char *s, int64_t *out)
-{
-	if (!s || !*s || strlen(s) > 18)
-		return false;
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (*end || v <= 0)
-		return false;
-	*out = v;
-	return true;
-}
-
 static void page_users_roles(struct req *r, struct res *s)
 {
 	int64_t id;
-	if (!parse_id(req_param(r, "id"), &id)) {
+	if (!req_param_id(r, "id", &id)) {
 		res_problem(r, s, 404, "利用者が見つかりません", NULL);
 		return;
 	}
@@ -509,7 +497,7 @@ static void page_jobs(struct req *r, struct res *s)
 static void page_jobs_retry(struct req *r, struct res *s)
 {
 	int64_t id;
-	if (!parse_id(req_param(r, "id"), &id) || jobs_retry(app_db(r), r->who.lg_code, id) != 0) {
+	if (!req_param_id(r, "id", &id) || jobs_retry(app_db(r), r->who.lg_code, id) != 0) {
 		res_problem(r, s, 404, "対象の処理が見つかりません", NULL);
 		return;
 	}
