@@ -32,6 +32,18 @@ static const char sql_last_ckpt[] = "SELECT seq FROM audit_checkpoint ORDER BY s
 static const char sql_insert1[] = INSERT_HEAD ROW1;
 static const char sql_insert4[] = INSERT_HEAD ROW4;
 static const char sql_insert16[] = INSERT_HEAD ROW16;
+static const char sql_idx_upto[] = "SELECT indexed_upto FROM audit_index_state WHERE id = 1";
+static const char sql_max_seq[] = "SELECT COALESCE(MAX(seq), 0) FROM audit_log";
+/* Sorted, so that the rows go into the b-tree in its own order: a pass dirties
+ * each leaf page once, however many of its entries concern that page. */
+static const char sql_idx_copy[] = "INSERT INTO audit_subject (lg_code, subject, seq)"
+				   " SELECT lg_code, subject, seq FROM audit_log"
+				   " WHERE seq > ? AND seq <= ? AND subject IS NOT NULL"
+				   " ORDER BY lg_code, subject, seq ON CONFLICT DO NOTHING";
+static const char sql_idx_set[] =
+	"INSERT INTO audit_index_state (id, indexed_upto) VALUES (1, ?)"
+	" ON CONFLICT (id) DO UPDATE SET indexed_upto = excluded.indexed_upto"
+	" WHERE audit_index_state.indexed_upto < excluded.indexed_upto";
 static const char sql_insert_ckpt[] =
 	"INSERT INTO audit_checkpoint (seq, ts_ms, hash, signature, key_id) VALUES (?, ?, ?, ?, ?)"
 	" ON CONFLICT (seq) DO NOTHING";
@@ -66,6 +78,7 @@ struct audit {
 	bool stopping;
 	struct audit_stats stats;
 	int close_rc;
+	bool index_off; /* audit_set_indexing(a, false) */
 
 	/* Writer thread only. */
 	struct db_conn *conn;
@@ -75,6 +88,8 @@ struct audit {
 	int64_t ckpt_mono_ms;                      /* when it was written (or the writer started) */
 	bool warned_foreign;                       /* logged that another writer appends */
 	bool multi;                                /* multi-row INSERTs (PostgreSQL) */
+	int64_t idx_upto;                          /* indexed_upto as last read or written */
+	int64_t idx_mono_ms;                       /* when the last indexer pass ran */
 	unsigned char (*hashes)[AUDIT_HASH_BYTES]; /* BATCH_MAX + 1: the chain through a batch */
 };
 
@@ -314,30 +329,142 @@ fail:
 	return rc;
 }
 
+/* Reads indexed_upto; 0 when the state row is missing (everything is then
+ * re-indexed, which is harmless). */
+static int read_idx_upto(struct db_conn *c, int64_t *upto)
+{
+	int rc = db_query_int64(c, sql_idx_upto, upto);
+	if (rc == DB_DONE)
+		*upto = 0;
+	return rc < 0 ? rc : 0;
+}
+
+static int exec_range(struct db_conn *c, const char *sql, int64_t v1, int64_t v2, int nbind)
+{
+	struct db_stmt *st = NULL;
+	int rc = db_prepare(c, sql, &st);
+	if (rc < 0)
+		return rc;
+	if ((rc = db_bind_int64(st, 1, v1)) < 0 ||
+	    (nbind > 1 && (rc = db_bind_int64(st, 2, v2)) < 0))
+		goto out;
+	rc = db_step(st);
+	if (rc == DB_DONE)
+		rc = 0;
+	else if (rc >= 0)
+		rc = DB_EFAIL;
+out:
+	db_done(st);
+	return rc;
+}
+
+/* One pass: under the write lock, reads indexed_upto (lo) and the head, copies
+ * the subjects of (lo, min(head, lo + max)] and advances indexed_upto. Both
+ * in one transaction, so that audit_subject never holds less than
+ * indexed_upto claims; ON CONFLICT makes a repeated range harmless. Returns
+ * 0 or a DB_E* code. */
+static int index_pass(struct db_conn *c, int64_t max, int64_t *upto)
+{
+	int64_t lo = 0, hi = 0;
+	int rc;
+
+	if ((rc = db_begin_write(c)) < 0 || (rc = read_idx_upto(c, &lo)) < 0 ||
+	    (rc = db_query_int64(c, sql_max_seq, &hi)) < 0)
+		goto fail;
+	if (hi > lo + max)
+		hi = lo + max;
+	if (hi > lo) {
+		if ((rc = exec_range(c, sql_idx_copy, lo, hi, 2)) < 0 ||
+		    (rc = exec_range(c, sql_idx_set, hi, 0, 1)) < 0)
+			goto fail;
+	} else {
+		hi = lo;
+	}
+	if ((rc = db_commit(c)) < 0)
+		goto fail;
+	*upto = hi;
+	return 0;
+fail:
+	db_rollback(c);
+	return rc;
+}
+
+int audit_index_pass(struct db_conn *c, int64_t max_entries, int64_t *upto)
+{
+	int64_t u = 0;
+	if (!c)
+		return AUDIT_EINVAL;
+	int rc = index_pass(c, max_entries > 0 ? max_entries : AUDIT_INDEX_PASS_MAX, &u);
+	if (rc < 0) {
+		log_error("audit: subject indexer pass failed: %s (%s)", db_strerror(rc),
+			  db_errmsg(c));
+		return AUDIT_EDB;
+	}
+	if (upto)
+		*upto = u;
+	return 0;
+}
+
+static bool index_due(const struct audit *a, int64_t now)
+{
+	if (a->head_seq <= a->idx_upto)
+		return false;
+	return a->head_seq - a->idx_upto >= AUDIT_INDEX_PENDING ||
+	       now - a->idx_mono_ms >= AUDIT_INDEX_INTERVAL_MS;
+}
+
+/* The writer's pass. A failure is logged and retried an interval later: the
+ * listing reads the tail meanwhile, and nothing is lost. */
+static void writer_index(struct audit *a)
+{
+	int64_t upto = 0;
+	int rc = index_pass(a->conn, AUDIT_INDEX_PASS_MAX, &upto);
+
+	a->idx_mono_ms = mono_ms();
+	if (rc < 0) {
+		log_error("audit: subject indexer pass failed: %s (%s)", db_strerror(rc),
+			  db_errmsg(a->conn));
+		writer_conn_check(a, rc);
+		return;
+	}
+	a->idx_upto = upto;
+	pthread_mutex_lock(&a->mu);
+	a->stats.index_passes++;
+	a->stats.indexed_upto = upto;
+	pthread_mutex_unlock(&a->mu);
+}
+
 /* Waits for work and moves up to BATCH_MAX queued requests into batch.
- * Returns their number; 0 when the writer should stop, or when only a
- * timed checkpoint is due (then *ckpt_only is set). Called with mu held.
+ * Returns their number; 0 when the writer should stop, or when, idle, a
+ * timed checkpoint or an indexer pass is due (then *idle_work is set).
+ * Called with mu held.
  *
  * Group commit gathers entries while the previous batch commits; but the
  * callers just woken from that batch have not queued their next entry yet.
  * If fewer entries wait than the last batch held, wait up to GATHER_US for
  * them rather than spend a whole fsync on a few. */
-static size_t writer_take(struct audit *a, struct audit_req **batch, size_t last_n, bool *ckpt_only)
+static size_t writer_take(struct audit *a, struct audit_req **batch, size_t last_n, bool *idle_work)
 {
-	*ckpt_only = false;
+	*idle_work = false;
 	while (a->q_len == 0 && !a->stopping) {
+		int64_t now = mono_ms(), left = INT64_MAX;
 		a->wake_at = 1;
-		if (a->head_seq > a->ckpt_seq) {
-			int64_t left = a->ckpt_mono_ms + (int64_t)a->every_secs * 1000 - mono_ms();
-			if (left <= 0) {
-				a->wake_at = 0;
-				*ckpt_only = true;
-				return 0;
-			}
+		if (a->head_seq > a->ckpt_seq)
+			left = a->ckpt_mono_ms + (int64_t)a->every_secs * 1000 - now;
+		if (!a->index_off && a->head_seq > a->idx_upto) {
+			int64_t l2 = a->idx_mono_ms + AUDIT_INDEX_INTERVAL_MS - now;
+			left = l2 < left ? l2 : left;
+		}
+		if (left <= 0) {
+			a->wake_at = 0;
+			*idle_work = true;
+			return 0;
+		}
+		if (left == INT64_MAX) {
+			pthread_cond_wait(&a->cv_work, &a->mu);
+		} else {
 			struct timespec dl = deadline_us(left * 1000);
 			pthread_cond_timedwait(&a->cv_work, &a->mu, &dl);
-		} else {
-			pthread_cond_wait(&a->cv_work, &a->mu);
 		}
 	}
 	if (a->q_len > 0 && a->q_len < last_n && !a->stopping) {
@@ -371,14 +498,18 @@ static void *writer_main(void *arg)
 	a->conn = db_acquire(a->db);
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
-		bool ckpt_only;
-		size_t n = writer_take(a, batch, last_n, &ckpt_only);
-		if (n == 0 && !ckpt_only)
+		bool idle_work, index_on;
+		size_t n = writer_take(a, batch, last_n, &idle_work);
+		if (n == 0 && !idle_work)
 			break;
+		index_on = !a->index_off;
 		pthread_mutex_unlock(&a->mu);
-		int rc = write_batch(a, batch, n);
-		if (ckpt_only && rc < 0)
-			a->ckpt_mono_ms = mono_ms(); /* try again every_secs later */
+		int rc = 0;
+		if (n > 0 || ckpt_due(a, a->head_seq, mono_ms())) {
+			rc = write_batch(a, batch, n);
+			if (n == 0 && rc < 0)
+				a->ckpt_mono_ms = mono_ms(); /* try again every_secs later */
+		}
 		if (rc < 0) {
 			pthread_mutex_lock(&a->mu);
 			a->stats.failed += n;
@@ -388,12 +519,23 @@ static void *writer_main(void *arg)
 			batch[i]->rc = rc < 0 ? AUDIT_EDB : 0;
 			sem_post(&batch[i]->done);
 		}
+		/* After the callers are woken: they queue their next entries
+		 * while the pass runs, and the next batch is the bigger. */
+		if (index_on && index_due(a, mono_ms()))
+			writer_index(a);
 		last_n = n;
 		pthread_mutex_lock(&a->mu);
 	}
+	bool index_on = !a->index_off;
 	pthread_mutex_unlock(&a->mu);
 
-	/* The queue is empty and no append may start: seal what was written. */
+	/* The queue is empty and no append may start: index and seal what was
+	 * written. */
+	if (index_on && a->head_seq > a->idx_upto) {
+		writer_index(a);
+		if (a->idx_upto < a->head_seq) /* more than one pass's worth, or failed */
+			writer_index(a);
+	}
 	a->close_rc = 0;
 	if (a->head_seq > a->ckpt_seq) {
 		a->every_n = 1; /* due now */
@@ -444,12 +586,16 @@ int audit_open(struct db *db, const unsigned char sk[crypto_sign_SECRETKEYBYTES]
 
 	c = db_acquire(db);
 	rc = AUDIT_EDB;
-	if (read_head(c, &a->head_seq, a->head_hash) < 0 || read_last_ckpt(c, &a->ckpt_seq) < 0) {
+	if (read_head(c, &a->head_seq, a->head_hash) < 0 || read_last_ckpt(c, &a->ckpt_seq) < 0 ||
+	    read_idx_upto(c, &a->idx_upto) < 0) {
 		log_error("audit: cannot read the chain head: %s", db_errmsg(c));
 		goto out_sync;
 	}
 	a->stats.head_seq = a->head_seq;
+	a->stats.indexed_upto = a->idx_upto;
 	a->ckpt_mono_ms = mono_ms();
+	/* A tail left by a crash is indexed as soon as the writer is idle. */
+	a->idx_mono_ms = a->ckpt_mono_ms - AUDIT_INDEX_INTERVAL_MS;
 	rc = AUDIT_ESYS;
 	if (pthread_create(&a->thread, NULL, writer_main, a) != 0)
 		goto out_sync;
@@ -517,6 +663,13 @@ void audit_get_stats(struct audit *a, struct audit_stats *st)
 {
 	pthread_mutex_lock(&a->mu);
 	*st = a->stats;
+	pthread_mutex_unlock(&a->mu);
+}
+
+void audit_set_indexing(struct audit *a, bool on)
+{
+	pthread_mutex_lock(&a->mu);
+	a->index_off = !on;
 	pthread_mutex_unlock(&a->mu);
 }
 

@@ -25,6 +25,7 @@
 #define MADO_AUDIT_H
 #include <jansson.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,7 +69,8 @@ struct audit_entry {
 	const char *detail;     /* free text, at most AUDIT_DETAIL_MAX bytes */
 };
 
-/* The schema (tables audit_log and audit_checkpoint), for module "audit":
+/* The schema (tables audit_log, audit_checkpoint, audit_subject and
+ * audit_index_state), for module "audit":
  * audit_nmigrations steps, then an entry with version 0 that ends the list. */
 extern const struct db_migration audit_migrations[];
 extern const size_t audit_nmigrations;
@@ -100,16 +102,42 @@ int audit_append_seq(struct audit *a, const struct audit_entry *e, int64_t *seq)
 
 /* Counters since audit_open(), for /metrics and benchmarks. */
 struct audit_stats {
-	uint64_t appended;    /* entries committed */
-	uint64_t failed;      /* entries rejected by a failed batch */
-	uint64_t batches;     /* transactions committed */
-	uint64_t checkpoints; /* checkpoints written */
-	int64_t head_seq;     /* last committed seq */
+	uint64_t appended;     /* entries committed */
+	uint64_t failed;       /* entries rejected by a failed batch */
+	uint64_t batches;      /* transactions committed */
+	uint64_t checkpoints;  /* checkpoints written */
+	int64_t head_seq;      /* last committed seq */
+	uint64_t index_passes; /* subject indexer passes committed */
+	int64_t indexed_upto;  /* entries up to this seq are in audit_subject */
 };
 void audit_get_stats(struct audit *a, struct audit_stats *st);
 
-/* Serves every queued entry, writes a final checkpoint if anything was
- * appended since the last one, stops the writer, wipes the key and frees a.
+/* ---- the subject index ----
+ * A resident's entries are found through table audit_subject (lg_code,
+ * subject, seq), which is filled after the fact, not by audit_append():
+ * every AUDIT_INDEX_INTERVAL_MS, or as soon as AUDIT_INDEX_PENDING entries
+ * wait, and at audit_close(), the writer thread copies the subjects of the
+ * entries above audit_index_state.indexed_upto, in one transaction that also
+ * advances indexed_upto. audit_list_subject() adds the entries above
+ * indexed_upto by scanning that tail, so it is exact at any moment. */
+#define AUDIT_INDEX_INTERVAL_MS 200
+#define AUDIT_INDEX_PENDING 8192
+#define AUDIT_INDEX_PASS_MAX 65536 /* entries per pass (the audit_index_pass default) */
+
+/* One indexer pass on c (no transaction open): indexes the entries above
+ * indexed_upto, at most max_entries of them (<= 0: AUDIT_INDEX_PASS_MAX), in
+ * one write transaction. Idempotent; safe next to a running writer (on SQLite
+ * it waits for the write lock). *upto (may be NULL) receives indexed_upto
+ * after the pass. Returns 0 or AUDIT_EDB. */
+int audit_index_pass(struct db_conn *c, int64_t max_entries, int64_t *upto);
+
+/* For tests: with on false the writer runs no indexer pass (not even at
+ * audit_close()), as if the process died before one. */
+void audit_set_indexing(struct audit *a, bool on);
+
+/* Serves every queued entry, runs a last indexer pass (its failure is only
+ * logged: the next start indexes the tail), writes a final checkpoint if
+ * anything was appended since the last one, stops the writer, wipes the key and frees a.
  * No audit_append() may start once audit_close() has been called.
  * Returns 0, or AUDIT_EDB if the final checkpoint could not be written.
  * NULL is a no-op. */

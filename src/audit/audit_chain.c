@@ -75,12 +75,12 @@ static const char audit_schema_pg[] =
 	" SELECT 1, COALESCE(MAX(seq), 0) FROM audit_log;"                                         \
 	"DROP INDEX IF EXISTS audit_log_subject"
 
-static const char audit_step2_sqlite[] = "CREATE TABLE audit_subject ("
-					 " lg_code TEXT NOT NULL,"
-					 " subject TEXT NOT NULL,"
-					 " seq INTEGER NOT NULL,"
-					 " PRIMARY KEY (lg_code, subject, seq)) WITHOUT ROWID;"
-					 AUDIT_STEP2_COMMON;
+static const char audit_step2_sqlite[] =
+	"CREATE TABLE audit_subject ("
+	" lg_code TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" PRIMARY KEY (lg_code, subject, seq)) WITHOUT ROWID;" AUDIT_STEP2_COMMON;
 
 static const char audit_step2_pg[] = "CREATE TABLE audit_subject ("
 				     " lg_code TEXT NOT NULL,"

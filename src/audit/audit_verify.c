@@ -268,9 +268,24 @@ out:
 
 /* ---- listing ---- */
 
-static const char sql_list_subject[] = "SELECT " ENTRY_COLS " FROM audit_log"
-				       " WHERE lg_code = ? AND subject = ? AND seq < ?"
-				       " ORDER BY seq DESC LIMIT ?";
+/* A resident's entries: those up to indexed_upto through audit_subject, and
+ * those above it (the tail the indexer has not reached) from audit_log by a
+ * seq range. One statement, hence one snapshot on both backends: an indexer
+ * pass committing meanwhile moves rows and indexed_upto together, so every
+ * entry is in exactly one of the two disjoint ranges. The outer filter on
+ * lg_code and subject keeps a stale audit_subject row (a hand edit of
+ * audit_log, which verify reports) from listing someone else's entry. */
+static const char sql_list_subject[] =
+	"WITH st (u) AS (SELECT COALESCE(MAX(indexed_upto), 0) FROM audit_index_state)"
+	" SELECT " ENTRY_COLS " FROM audit_log WHERE seq IN ("
+	"SELECT seq FROM (SELECT s.seq FROM audit_subject s"
+	" WHERE s.lg_code = ? AND s.subject = ? AND s.seq < ? AND s.seq <= (SELECT u FROM st)"
+	" ORDER BY s.seq DESC LIMIT ?) AS i"
+	" UNION ALL "
+	"SELECT seq FROM (SELECT t.seq FROM audit_log t"
+	" WHERE t.seq > (SELECT u FROM st) AND t.seq < ? AND t.lg_code = ? AND t.subject = ?"
+	" ORDER BY t.seq DESC LIMIT ?) AS j)"
+	" AND lg_code = ? AND subject = ? ORDER BY seq DESC LIMIT ?";
 static const char sql_list_tenant[] = "SELECT " ENTRY_COLS " FROM audit_log"
 				      " WHERE lg_code = ? AND seq < ? ORDER BY seq DESC LIMIT ?";
 
@@ -327,9 +342,14 @@ int audit_list_subject(struct db_conn *c, const char *lg_code, const char *subje
 	if (db_prepare(c, sql_list_subject, &st) < 0)
 		return AUDIT_EDB;
 	rc = AUDIT_EDB;
+	int64_t before = before_seq > 0 ? before_seq : INT64_MAX;
+	int lim = clamp_limit(limit);
 	if (db_bind_text(st, 1, lg_code) < 0 || db_bind_text(st, 2, subject) < 0 ||
-	    db_bind_int64(st, 3, before_seq > 0 ? before_seq : INT64_MAX) < 0 ||
-	    db_bind_int64(st, 4, clamp_limit(limit)) < 0)
+	    db_bind_int64(st, 3, before) < 0 || db_bind_int64(st, 4, lim) < 0 ||
+	    db_bind_int64(st, 5, before) < 0 || db_bind_text(st, 6, lg_code) < 0 ||
+	    db_bind_text(st, 7, subject) < 0 || db_bind_int64(st, 8, lim) < 0 ||
+	    db_bind_text(st, 9, lg_code) < 0 || db_bind_text(st, 10, subject) < 0 ||
+	    db_bind_int64(st, 11, lim) < 0)
 		goto out;
 	rc = list_run(st, out);
 out:

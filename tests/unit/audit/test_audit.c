@@ -1,6 +1,8 @@
 /* Tests of the audit chain on a real SQLite file: concurrent group commit,
  * verification catching edits, gaps, forged checkpoints and cut tails,
- * restart, timed checkpoints, failed batches and tenant-filtered listings. */
+ * restart, timed checkpoints, failed batches, tenant-filtered listings and
+ * the subject index filled after the fact (exact listings before, across and
+ * after indexer passes, crashes, the migration from the step-1 schema). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,6 +56,8 @@ static int setup(void **state)
 		assert_int_equal(
 			db_exec(f->c, "DROP TABLE IF EXISTS audit_log;"
 				      " DROP TABLE IF EXISTS audit_checkpoint;"
+				      " DROP TABLE IF EXISTS audit_subject;"
+				      " DROP TABLE IF EXISTS audit_index_state;"
 				      " CREATE TABLE IF NOT EXISTS schema_migrations ("
 				      "module TEXT NOT NULL, version INTEGER NOT NULL,"
 				      " applied_at BIGINT NOT NULL, PRIMARY KEY (module, version));"
@@ -781,13 +785,284 @@ static void test_listing_limit(void **state)
 	json_decref(arr);
 }
 
+/* ---- the subject index ---- */
+
+static int64_t idx_upto(struct fixture *f)
+{
+	return count(f, "SELECT indexed_upto FROM audit_index_state WHERE id = 1");
+}
+
+/* The seqs audit_list_subject returns, newest first, into seqs; their number. */
+static size_t list_seqs(struct fixture *f, const char *lg, const char *subject, int64_t before,
+			int limit, int64_t *seqs, size_t max)
+{
+	json_t *arr = NULL;
+	size_t n;
+	assert_int_equal(audit_list_subject(f->c, lg, subject, before, limit, &arr), 0);
+	n = json_array_size(arr);
+	assert_true(n <= max);
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_array_get(arr, i);
+		seqs[i] = json_integer_value(json_object_get(o, "seq"));
+		assert_string_equal(json_string_value(json_object_get(o, "subject")), subject);
+		assert_string_equal(json_string_value(json_object_get(o, "lg_code")), lg);
+	}
+	json_decref(arr);
+	return n;
+}
+
+/* An entry is listed as soon as audit_append returns, before any indexer
+ * pass; after passes (repeated: idempotent) it is still listed once. */
+static void test_subject_listed_before_index(void **state)
+{
+	struct fixture *f = *state;
+	struct audit *a = open_audit(f, 1000, 3600);
+	struct audit_stats st;
+	int64_t seqs[16], seq = 0, upto = -1;
+	const char *subj[] = {"resident-A", "resident-B", "resident-A", NULL, "resident-A"};
+
+	audit_set_indexing(a, false);
+	for (size_t i = 0; i < 5; i++) {
+		struct audit_entry e = sample("302015", subj[i], "resident.read");
+		assert_int_equal(audit_append_seq(a, &e, &seq), 0);
+		assert_int_equal(seq, (int64_t)i + 1);
+		if (subj[i] && strcmp(subj[i], "resident-A") == 0) {
+			/* at once, and newest first */
+			size_t n = list_seqs(f, "302015", "resident-A", 0, 0, seqs, 16);
+			assert_true(n >= 1);
+			assert_int_equal(seqs[0], seq);
+		}
+	}
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit_subject"), 0);
+	assert_int_equal(idx_upto(f), 0);
+	assert_int_equal(list_seqs(f, "302015", "resident-A", 0, 0, seqs, 16), 3);
+	assert_int_equal(seqs[0], 5);
+	assert_int_equal(seqs[1], 3);
+	assert_int_equal(seqs[2], 1);
+
+	/* a pass from another connection, twice */
+	assert_int_equal(audit_index_pass(f->c, 0, &upto), 0);
+	assert_int_equal(upto, 5);
+	assert_int_equal(audit_index_pass(f->c, 0, &upto), 0);
+	assert_int_equal(upto, 5);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit_subject"), 4); /* not the NULL */
+	assert_int_equal(idx_upto(f), 5);
+	assert_int_equal(list_seqs(f, "302015", "resident-A", 0, 0, seqs, 16), 3);
+	assert_int_equal(seqs[0], 5);
+	assert_int_equal(seqs[1], 3);
+	assert_int_equal(seqs[2], 1);
+	assert_int_equal(list_seqs(f, "302015", "resident-B", 0, 0, seqs, 16), 1);
+	assert_int_equal(seqs[0], 2);
+	assert_int_equal(list_seqs(f, "131016", "resident-A", 0, 0, seqs, 16), 0);
+
+	/* a lost state row: the listing scans everything, a pass re-indexes
+	 * rows already there without failing or duplicating */
+	exec_int(f, "DELETE FROM audit_index_state WHERE id >= ?", 0);
+	assert_int_equal(list_seqs(f, "302015", "resident-A", 0, 0, seqs, 16), 3);
+	assert_int_equal(audit_index_pass(f->c, 2, &upto), 0); /* at most 2 per pass */
+	assert_int_equal(upto, 2);
+	assert_int_equal(list_seqs(f, "302015", "resident-A", 0, 0, seqs, 16), 3);
+	assert_int_equal(audit_index_pass(f->c, 0, &upto), 0);
+	assert_int_equal(upto, 5);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit_subject"), 4);
+	assert_int_equal(list_seqs(f, "302015", "resident-A", 0, 0, seqs, 16), 3);
+	assert_int_equal(seqs[0], 5);
+	assert_int_equal(seqs[2], 1);
+
+	/* the writer's own pass, within an interval or so of going idle */
+	audit_set_indexing(a, true);
+	struct audit_entry e = sample("302015", "resident-A", "resident.read");
+	assert_int_equal(audit_append(a, &e), 0);
+	assert_int_equal(list_seqs(f, "302015", "resident-A", 0, 0, seqs, 16), 4);
+	for (int i = 0; i < 50; i++) {
+		audit_get_stats(a, &st);
+		if (st.indexed_upto == 6)
+			break;
+		usleep(50 * 1000);
+	}
+	audit_get_stats(a, &st);
+	assert_int_equal(st.indexed_upto, 6);
+	assert_true(st.index_passes >= 1);
+	assert_int_equal(idx_upto(f), 6);
+	assert_int_equal(list_seqs(f, "302015", "resident-A", 0, 0, seqs, 16), 4);
+	assert_int_equal(seqs[0], 6);
+	assert_int_equal(seqs[3], 1);
+	assert_int_equal(audit_close(a), 0);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit_subject"), 5);
+}
+
+/* Paging with before_seq across the indexed/un-indexed boundary returns
+ * every entry once, in order. */
+static void test_subject_paging_boundary(void **state)
+{
+	struct fixture *f = *state;
+	struct audit *a = open_audit(f, 1000, 3600);
+	int64_t want[64], got[64], page[8], upto = 0;
+	size_t nwant = 0, ngot = 0;
+
+	audit_set_indexing(a, false);
+	for (int i = 1; i <= 60; i++) {
+		/* resident-1 at 2 of every 3 seqs; the others someone else or no one */
+		const char *subj = i % 3 ? "resident-1" : i % 2 ? "resident-2" : NULL;
+		struct audit_entry e = sample("302015", subj, "resident.read");
+		assert_int_equal(audit_append(a, &e), 0);
+		if (i % 3)
+			want[nwant++] = i;
+		if (i == 31) /* boundary in the middle of a page */
+			assert_int_equal(audit_index_pass(f->c, 0, &upto), 0);
+	}
+	assert_int_equal(upto, 31);
+	assert_int_equal(idx_upto(f), 31);
+	for (int limit = 1; limit <= 7; limit += 3) {
+		int64_t before = 0;
+		ngot = 0;
+		for (;;) {
+			size_t n = list_seqs(f, "302015", "resident-1", before, limit, page, 8);
+			assert_true(n <= (size_t)limit);
+			if (n == 0)
+				break;
+			for (size_t i = 0; i < n; i++) {
+				assert_true(ngot < 64);
+				got[ngot++] = page[i];
+			}
+			before = page[n - 1];
+		}
+		assert_int_equal(ngot, nwant);
+		for (size_t i = 0; i < ngot; i++)
+			assert_int_equal(got[i], want[nwant - 1 - i]); /* strictly newest first */
+	}
+	/* one page holding both parts */
+	assert_int_equal(list_seqs(f, "302015", "resident-1", 0, 64, got, 64), nwant);
+	assert_int_equal(list_seqs(f, "302015", "resident-1", 35, 3, got, 64), 3);
+	assert_int_equal(got[0], 34);
+	assert_int_equal(got[1], 32);
+	assert_int_equal(got[2], 31);
+	assert_int_equal(audit_close(a), 0);
+}
+
+/* A process that dies before indexing loses nothing: the listing reads the
+ * tail meanwhile, and the next writer indexes it without being asked. */
+static void test_subject_crash_before_index(void **state)
+{
+	struct fixture *f = *state;
+	struct audit *a = open_audit(f, 1000, 3600);
+	struct audit_stats st;
+	struct audit_verify_result r;
+	int64_t seqs[32];
+
+	audit_set_indexing(a, false);
+	append_n(a, 20);
+	assert_int_equal(audit_close(a), 0); /* no pass at close: the "crash" */
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit_subject"), 0);
+	assert_int_equal(idx_upto(f), 0);
+	assert_int_equal(list_seqs(f, "302015", "resident-1", 0, 0, seqs, 32), 20);
+
+	a = open_audit(f, 1000, 3600);
+	for (int i = 0; i < 50; i++) {
+		audit_get_stats(a, &st);
+		if (st.indexed_upto == 20)
+			break;
+		usleep(50 * 1000);
+	}
+	audit_get_stats(a, &st);
+	assert_int_equal(st.indexed_upto, 20);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit_subject"), 20);
+	assert_int_equal(list_seqs(f, "302015", "resident-1", 0, 0, seqs, 32), 20);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(seqs[i], 20 - i);
+	append_n(a, 3);
+	assert_int_equal(audit_close(a), 0);
+	assert_int_equal(idx_upto(f), 23);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit_subject"), 23);
+	assert_int_equal(list_seqs(f, "302015", "resident-1", 0, 0, seqs, 32), 23);
+	verify_ok(f, 23, &r); /* the new tables do not disturb verify */
+}
+
+/* Rows written with the step-1 schema get their subjects copied by step 2,
+ * which also drops the old index. */
+static void test_migration_from_step1(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_verify_result r;
+	unsigned char prev[32] = {0}, h[32];
+	int64_t seqs[16];
+	char err[256];
+
+	assert_int_equal(db_exec(f->c, "DROP TABLE audit_subject; DROP TABLE audit_index_state;"
+				       " DROP TABLE audit_log; DROP TABLE audit_checkpoint;"
+				       " DELETE FROM schema_migrations WHERE module = 'audit'"),
+			 0);
+	if (db_migrate(f->c, "audit", audit_migrations, 1, err, sizeof err) != 0)
+		fail_msg("step 1: %s", err);
+	for (int64_t seq = 1; seq <= 10; seq++) {
+		struct db_stmt *st = NULL;
+		const char *subj = seq % 5 == 0 ? NULL : seq % 2 ? "resident-A" : "resident-B";
+		struct audit_entry e =
+			sample(seq == 7 ? "131016" : "302015", subj, "resident.read");
+		audit_entry_hash(prev, seq, 1700000000000LL + seq, &e, h);
+		assert_int_equal(
+			db_prepare(f->c,
+				   "INSERT INTO audit_log (seq, ts_ms, lg_code, actor_kind,"
+				   " actor_id, actor_name, actor_org, action, subject, purpose,"
+				   " request_id, outcome, detail, prev_hash, hash)"
+				   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				   &st),
+			0);
+		const char *t[11] = {e.lg_code,    e.actor_kind, e.actor_id, e.actor_name,
+				     e.actor_org,  e.action,     e.subject,  e.purpose,
+				     e.request_id, e.outcome,    e.detail};
+		assert_int_equal(db_bind_int64(st, 1, seq), 0);
+		assert_int_equal(db_bind_int64(st, 2, 1700000000000LL + seq), 0);
+		for (int i = 0; i < 11; i++)
+			assert_int_equal(db_bind_text(st, 3 + i, t[i]), 0);
+		assert_int_equal(db_bind_blob(st, 14, prev, 32), 0);
+		assert_int_equal(db_bind_blob(st, 15, h, 32), 0);
+		assert_int_equal(db_step(st), DB_DONE);
+		db_done(st);
+		memcpy(prev, h, 32);
+	}
+	if (audit_migrate(f->c, err, sizeof err) != 0)
+		fail_msg("step 2: %s", err);
+	/* seqs 1, 3, 9 (A in 302015), 7 (A in 131016), 2, 4, 6, 8 (B); 5, 10 NULL */
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit_subject"), 8);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit_subject WHERE lg_code = '131016'"
+				  " AND subject = 'resident-A' AND seq = 7"),
+			 1);
+	assert_int_equal(idx_upto(f), 10);
+	if (f->pg)
+		assert_int_equal(count(f, "SELECT COUNT(*) FROM pg_indexes"
+					  " WHERE indexname = 'audit_log_subject'"),
+				 0);
+	else
+		assert_int_equal(count(f, "SELECT COUNT(*) FROM sqlite_master"
+					  " WHERE name = 'audit_log_subject'"),
+				 0);
+	assert_int_equal(list_seqs(f, "302015", "resident-A", 0, 0, seqs, 16), 3);
+	assert_int_equal(seqs[0], 9);
+	assert_int_equal(seqs[1], 3);
+	assert_int_equal(seqs[2], 1);
+	assert_int_equal(list_seqs(f, "302015", "resident-B", 0, 0, seqs, 16), 4);
+
+	/* the writer continues the migrated chain, and the index with it */
+	struct audit *a = open_audit(f, 1000, 3600);
+	struct audit_entry e = sample("302015", "resident-A", "resident.read");
+	int64_t seq = 0;
+	assert_int_equal(audit_append_seq(a, &e, &seq), 0);
+	assert_int_equal(seq, 11);
+	assert_int_equal(audit_close(a), 0);
+	assert_int_equal(idx_upto(f), 11);
+	assert_int_equal(list_seqs(f, "302015", "resident-A", 0, 0, seqs, 16), 4);
+	assert_int_equal(seqs[0], 11);
+	verify_ok(f, 11, &r);
+}
+
 static void test_migrations_list(void **state)
 {
 	struct fixture *f = *state;
 	char err[256];
 
 	/* app/modules.c walks the list up to a version-0 entry */
-	assert_int_equal(audit_nmigrations, 1);
+	assert_int_equal(audit_nmigrations, 2);
 	assert_int_equal(audit_migrations[audit_nmigrations].version, 0);
 	assert_null(audit_migrations[audit_nmigrations].sql);
 	for (size_t i = 0; i < audit_nmigrations; i++)
@@ -795,7 +1070,7 @@ static void test_migrations_list(void **state)
 	/* applying again is a no-op */
 	assert_int_equal(audit_migrate(f->c, err, sizeof err), 0);
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM schema_migrations WHERE module = 'audit'"),
-			 1);
+			 2);
 }
 
 static void test_open_bad_args(void **state)
@@ -850,6 +1125,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listing_tenant_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listing_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subject_listed_before_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subject_paging_boundary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subject_crash_before_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_from_step1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_bad_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_empty, setup, teardown),
