@@ -284,7 +284,7 @@ export async function serveData(data, args = []) {
 			reject(new Error(`server did not print "listening on" within 30 s\n--- stderr\n${stderr}`));
 		}, 30_000);
 		const check = (line) => {
-			const m = /madoguchi: listening on (http:\/\/\S+)/.exec(line);
+			const m = /madoguchi: listening on (https?:\/\/\S+)/.exec(line);
 			if (m) {
 				clearTimeout(timer);
 				onLine = null;
