@@ -220,34 +220,27 @@ static void api_cert_login(struct req *r, struct res *s)
 	res_json(r, s, 200, out);
 }
 
-static void api_cert_register(struct req *r, struct res *s)
+/* The audit subject of the signed-in account. */
+static const char *self_subject(struct req *r)
 {
-	json_t *in = req_json(r, s);
-	if (!in)
-		return;
-	const char *pem = json_string_value(json_object_get(in, "certificate"));
-	if (!pem || strlen(pem) > CERT_INPUT_MAX) {
-		json_decref(in);
-		res_problem_fields(
-			r, s, 400, "入力内容を確認してください",
-			json_pack("{s:s}", "certificate", "PEM 形式の証明書を指定してください。"));
-		return;
-	}
-	struct cert_info info;
-	char err[256];
-	int rc = r->app->certs ? cert_verify(r->app->certs, pem, strlen(pem), time(NULL), &info,
-					     err, sizeof err) :
-				 CERT_EUNTRUSTED;
-	if (rc != 0) {
-		json_decref(in);
-		res_problem_fields(r, s, 422, "この証明書は登録できません",
-				   json_pack("{s:s}", "certificate", cert_strerror_ja(rc)));
-		return;
-	}
+	return arena_printf(r->arena, "account:%lld", (long long)r->who.account_id);
+}
+
+int account_cert_register(struct req *r, const char *pem, struct cert_info *info)
+{
+	if (!pem || !*pem || strlen(pem) > CERT_INPUT_MAX)
+		return -EINVAL;
+	int rc = r->app->certs ?
+			 cert_verify(r->app->certs, pem, strlen(pem), time(NULL), info, NULL, 0) :
+			 CERT_EUNTRUSTED;
+	if (rc != 0)
+		return rc;
 	struct buf canon;
 	buf_init(&canon, CERT_INPUT_MAX * 2);
-	cert_to_pem(pem, strlen(pem), &canon);
-	json_decref(in);
+	if (cert_to_pem(pem, strlen(pem), &canon) != 0) {
+		buf_release(&canon);
+		return CERT_EPARSE;
+	}
 	struct db_stmt *st;
 	rc = db_prepare(
 		app_db(r),
@@ -257,82 +250,232 @@ static void api_cert_register(struct req *r, struct res *s)
 	if (rc == 0) {
 		db_bind_text(st, 1, r->who.lg_code);
 		db_bind_int64(st, 2, r->who.account_id);
-		db_bind_text(st, 3, info.fingerprint);
-		db_bind_text(st, 4, info.subject);
-		db_bind_text(st, 5, info.issuer);
-		db_bind_text(st, 6, info.serial_hex);
-		db_bind_int64(st, 7, (int64_t)info.not_after * 1000);
+		db_bind_text(st, 3, info->fingerprint);
+		db_bind_text(st, 4, info->subject);
+		db_bind_text(st, 5, info->issuer);
+		db_bind_text(st, 6, info->serial_hex);
+		db_bind_int64(st, 7, (int64_t)info->not_after * 1000);
 		db_bind_text(st, 8, buf_cstr(&canon));
 		db_bind_int64(st, 9, platform_now_ms());
 		rc = db_step(st);
 		db_done(st);
 	}
 	buf_release(&canon);
-	if (rc == DB_ECONSTRAINT) {
+	if (rc == DB_ECONSTRAINT)
+		return -EEXIST;
+	if (rc < 0)
+		return -EIO;
+	if (platform_audit(r, "certificate.register", self_subject(r), "ログイン用証明書の登録",
+			   "ok", info->fingerprint) != 0)
+		return -EIO;
+	return 0;
+}
+
+const char *account_cert_message_ja(int rc)
+{
+	switch (rc) {
+	case -EINVAL:
+		return "PEM 形式の証明書を貼り付けてください。";
+	case -EEXIST:
+		return "この証明書はすでに登録されています。";
+	case -EIO:
+		return "ただいま登録できません。しばらくしてからお試しください。";
+	default:
+		return cert_strerror_ja(rc);
+	}
+}
+
+static void api_cert_register(struct req *r, struct res *s)
+{
+	json_t *in = req_json(r, s);
+	if (!in)
+		return;
+	struct cert_info info;
+	int rc = account_cert_register(r, json_string_value(json_object_get(in, "certificate")),
+				       &info);
+	json_decref(in);
+	if (rc == -EINVAL) {
+		res_problem_fields(r, s, 400, "入力内容を確認してください",
+				   json_pack("{s:s}", "certificate", account_cert_message_ja(rc)));
+		return;
+	}
+	if (rc == -EEXIST) {
 		res_problem(r, s, 409, "この証明書はすでに登録されています", NULL);
 		return;
 	}
-	if (rc < 0) {
+	if (rc == -EIO) {
 		res_problem(r, s, 503, http_status_title_ja(503), NULL);
 		return;
 	}
-	char subj[32];
-	snprintf(subj, sizeof subj, "account:%lld", (long long)r->who.account_id);
-	platform_audit(r, "certificate.register", subj, "ログイン用証明書の登録", "ok",
-		       info.fingerprint);
+	if (rc != 0) {
+		res_problem_fields(r, s, 422, "この証明書は登録できません",
+				   json_pack("{s:s}", "certificate", account_cert_message_ja(rc)));
+		return;
+	}
 	res_json(r, s, 201,
 		 json_pack("{s:s, s:s, s:s, s:I}", "fingerprint", info.fingerprint, "subject",
 			   info.subject, "issuer", info.issuer, "not_after",
 			   (json_int_t)info.not_after));
 }
 
-static int totp_store(struct req *r, const unsigned char *secret, size_t n)
+/* The otpauth URI of secret for the signed-in account, appended to uri. */
+static int totp_uri_for(struct req *r, const unsigned char *secret, size_t n, struct buf *uri)
 {
-	unsigned char key[32], blob[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + TOTP_KEY_MAX +
-				    crypto_aead_xchacha20poly1305_ietf_ABYTES];
+	const char *muni = NULL;
+	tenant_get(app_db(r), r->arena, r->who.lg_code, NULL, &muni);
+	struct totp_params tp = TOTP_PARAMS_DEFAULT;
+	return totp_uri(uri, muni ? muni : "madoguchi", r->who.login, secret, n, &tp);
+}
+
+int account_totp_begin(struct req *r, char *b32, size_t b32sz, struct buf *uri)
+{
+	unsigned char secret[TOTP_SECRET_BYTES], key[32];
+	unsigned char blob[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + TOTP_SECRET_BYTES +
+			   crypto_aead_xchacha20poly1305_ietf_ABYTES];
 	const size_t nb = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+	int rc = -EIO;
+	if (totp_secret_new(secret, sizeof secret) != 0)
+		goto out;
 	keys_derive(r->app->keys, KEY_TOTP_ENC, key);
 	randombytes_buf(blob, nb);
 	unsigned long long clen = 0;
-	crypto_aead_xchacha20poly1305_ietf_encrypt(blob + nb, &clen, secret, n, NULL, 0, NULL, blob,
-						   key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(blob + nb, &clen, secret, sizeof secret, NULL, 0,
+						   NULL, blob, key);
 	sodium_memzero(key, sizeof key);
+	/* Only while TOTP is off: a stolen session must not be able to swap the
+	 * second factor for one of its own (turning it off is done at the counter). */
 	struct db_stmt *st;
-	int rc = db_prepare(
-		app_db(r),
-		"UPDATE accounts SET totp_secret = ?, totp_enabled = 0, totp_last_step = "
-		"0 WHERE id = ? AND lg_code = ?",
-		&st);
-	if (rc < 0)
-		return rc;
+	if (db_prepare(app_db(r),
+		       "UPDATE accounts SET totp_secret = ?, totp_enabled = 0, totp_last_step = 0 "
+		       "WHERE id = ? AND lg_code = ? AND totp_enabled = 0",
+		       &st) != 0)
+		goto out;
 	db_bind_blob(st, 1, blob, nb + (size_t)clen);
 	db_bind_int64(st, 2, r->who.account_id);
 	db_bind_text(st, 3, r->who.lg_code);
-	rc = db_step(st);
+	int step = db_step(st);
+	int64_t changed = db_changes(st);
 	db_done(st);
-	return rc < 0 ? rc : 0;
+	if (step < 0)
+		goto out;
+	if (changed != 1) {
+		rc = -EALREADY;
+		goto out;
+	}
+	if (platform_audit(r, "account.totp_begin", self_subject(r), "二段階認証の設定", "ok",
+			   NULL) != 0)
+		goto out;
+	if (b32 && totp_base32_encode(secret, sizeof secret, false, b32, b32sz) != 0)
+		goto out;
+	if (uri && totp_uri_for(r, secret, sizeof secret, uri) != 0)
+		goto out;
+	rc = 0;
+out:
+	sodium_memzero(secret, sizeof secret);
+	sodium_memzero(blob, sizeof blob);
+	return rc;
+}
+
+/* The signed-in account's pending (stored, not enabled) TOTP secret and its
+ * encrypted form as stored; returns the secret's length, -ENOENT or -EIO. */
+static int totp_pending_secret(struct req *r, unsigned char *secret, size_t secretsz,
+			       unsigned char *blob, size_t blobsz, size_t *blobn)
+{
+	struct db_stmt *st;
+	size_t n = 0;
+	bool pending = false;
+	if (db_prepare(app_db(r),
+		       "SELECT totp_secret, totp_enabled FROM accounts WHERE id = ? AND "
+		       "lg_code = ?",
+		       &st) != 0)
+		return -EIO;
+	db_bind_int64(st, 1, r->who.account_id);
+	db_bind_text(st, 2, r->who.lg_code);
+	int rc = db_step(st);
+	if (rc == DB_ROW && db_col_int64(st, 1) == 0) {
+		const void *b = db_col_blob(st, 0, &n);
+		if (b && n > 0 && n <= blobsz) {
+			memcpy(blob, b, n);
+			pending = true;
+		}
+	}
+	db_done(st);
+	if (rc < 0)
+		return -EIO;
+	if (!pending)
+		return -ENOENT;
+	*blobn = n;
+	int len = platform_totp_secret(r->app, blob, n, secret, secretsz);
+	return len > 0 ? len : -ENOENT;
+}
+
+int account_totp_pending(struct req *r, char *b32, size_t b32sz, struct buf *uri)
+{
+	unsigned char secret[TOTP_KEY_MAX], blob[256];
+	size_t bn = 0;
+	int len = totp_pending_secret(r, secret, sizeof secret, blob, sizeof blob, &bn);
+	int rc = len < 0 ? len : 0;
+	if (rc == 0 && b32 && totp_base32_encode(secret, (size_t)len, false, b32, b32sz) != 0)
+		rc = -EIO;
+	if (rc == 0 && uri && totp_uri_for(r, secret, (size_t)len, uri) != 0)
+		rc = -EIO;
+	sodium_memzero(secret, sizeof secret);
+	return rc;
+}
+
+int account_totp_confirm(struct req *r, const char *code)
+{
+	unsigned char secret[TOTP_KEY_MAX], blob[256];
+	size_t bn = 0;
+	int len = totp_pending_secret(r, secret, sizeof secret, blob, sizeof blob, &bn);
+	if (len < 0)
+		return len;
+	uint64_t matched = 0;
+	struct totp_params tp = TOTP_PARAMS_DEFAULT;
+	int rc = code ? totp_verify(secret, (size_t)len, &tp, code, strlen(code), time(NULL), 0,
+				    &matched) :
+			TOTP_EFORMAT;
+	sodium_memzero(secret, sizeof secret);
+	if (rc != 0)
+		return rc;
+	/* Enables exactly the secret the code was checked against: a new one
+	 * begun in between is not switched on by a code for the old one. */
+	struct db_stmt *st;
+	if (db_prepare(app_db(r),
+		       "UPDATE accounts SET totp_enabled = 1, totp_last_step = ? WHERE id = ? AND "
+		       "lg_code = ? AND totp_enabled = 0 AND totp_secret = ?",
+		       &st) != 0)
+		return -EIO;
+	db_bind_int64(st, 1, (int64_t)matched);
+	db_bind_int64(st, 2, r->who.account_id);
+	db_bind_text(st, 3, r->who.lg_code);
+	db_bind_blob(st, 4, blob, bn);
+	int step = db_step(st);
+	int64_t changed = db_changes(st);
+	db_done(st);
+	if (step < 0)
+		return -EIO;
+	if (changed != 1)
+		return -ENOENT;
+	if (platform_audit(r, "account.totp", self_subject(r), "二段階認証の設定", "ok", NULL) != 0)
+		return -EIO;
+	return 0;
 }
 
 static void api_totp_begin(struct req *r, struct res *s)
 {
-	unsigned char secret[TOTP_SECRET_BYTES];
-	totp_secret_new(secret, sizeof secret);
 	char b32[64];
-	totp_base32_encode(secret, sizeof secret, false, b32, sizeof b32);
-	int rc = totp_store(r, secret, sizeof secret);
 	struct buf uri;
 	buf_init(&uri, 1024);
-	const char *muni = NULL;
-	tenant_get(app_db(r), r->arena, r->who.lg_code, NULL, &muni);
-	struct totp_params tp = TOTP_PARAMS_DEFAULT;
-	totp_uri(&uri, muni ? muni : "madoguchi", r->who.login, secret, sizeof secret, &tp);
-	sodium_memzero(secret, sizeof secret);
-	if (rc != 0) {
-		buf_release(&uri);
+	int rc = account_totp_begin(r, b32, sizeof b32, &uri);
+	if (rc == -EALREADY)
+		res_problem(r, s, 409, "確認コードはすでに設定されています",
+			    "無効にするには窓口にお越しください。");
+	else if (rc != 0)
 		res_problem(r, s, 503, http_status_title_ja(503), NULL);
-		return;
-	}
-	res_json(r, s, 200, json_pack("{s:s, s:s}", "secret", b32, "otpauth_uri", buf_cstr(&uri)));
+	else
+		res_json(r, s, 200,
+			 json_pack("{s:s, s:s}", "secret", b32, "otpauth_uri", buf_cstr(&uri)));
 	sodium_memzero(b32, sizeof b32);
 	buf_release(&uri);
 }
@@ -342,54 +485,21 @@ static void api_totp_confirm(struct req *r, struct res *s)
 	json_t *in = req_json(r, s);
 	if (!in)
 		return;
-	const char *code = json_string_value(json_object_get(in, "code"));
-	struct db_stmt *st;
-	unsigned char blob[256], secret[TOTP_KEY_MAX];
-	size_t n = 0;
-	int rc = db_prepare(app_db(r),
-			    "SELECT totp_secret FROM accounts WHERE id = ? AND lg_code = ?", &st);
-	if (rc == 0) {
-		db_bind_int64(st, 1, r->who.account_id);
-		db_bind_text(st, 2, r->who.lg_code);
-		if (db_step(st) == DB_ROW) {
-			const void *b = db_col_blob(st, 0, &n);
-			if (b && n <= sizeof blob)
-				memcpy(blob, b, n);
-			else
-				n = 0;
-		}
-		db_done(st);
-	}
-	int slen = n ? platform_totp_secret(r->app, blob, n, secret, sizeof secret) : -1;
-	uint64_t matched = 0;
-	struct totp_params tp = TOTP_PARAMS_DEFAULT;
-	int ok = slen > 0 && code ? totp_verify(secret, (size_t)slen, &tp, code, strlen(code),
-						time(NULL), 0, &matched) :
-				    -1;
-	sodium_memzero(secret, sizeof secret);
+	int rc = account_totp_confirm(r, json_string_value(json_object_get(in, "code")));
 	json_decref(in);
-	if (slen <= 0) {
+	if (rc == -ENOENT) {
 		res_problem(r, s, 409, "先に確認コードの設定を始めてください", NULL);
 		return;
 	}
-	if (ok != 0) {
+	if (rc == -EIO) {
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		return;
+	}
+	if (rc != 0) {
 		res_problem_fields(r, s, 400, "確認コードが違います",
 				   json_pack("{s:s}", "code", "確認コード（6桁）が違います。"));
 		return;
 	}
-	if (db_prepare(app_db(r),
-		       "UPDATE accounts SET totp_enabled = 1, totp_last_step = ? WHERE id = ? AND "
-		       "lg_code = ?",
-		       &st) == 0) {
-		db_bind_int64(st, 1, (int64_t)matched);
-		db_bind_int64(st, 2, r->who.account_id);
-		db_bind_text(st, 3, r->who.lg_code);
-		rc = db_step(st);
-		db_done(st);
-	}
-	char subj[32];
-	snprintf(subj, sizeof subj, "account:%lld", (long long)r->who.account_id);
-	platform_audit(r, "account.totp", subj, "二段階認証の設定", "ok", NULL);
 	res_json(r, s, 200, json_pack("{s:b}", "totp_enabled", 1));
 }
 

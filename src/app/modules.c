@@ -12,9 +12,11 @@ static const struct module platform_module = {
 };
 static const struct module api_module = {.name = "api", .routes = api_routes};
 static const struct module certlogin_module = {.name = "certlogin", .routes = cert_routes};
+static const struct module mfa_pages_module = {.name = "mfa_pages", .routes = mfa_routes};
 static const struct module audit_module = {.name = "audit", .migrations = audit_migrations};
 static const struct module jobs_module = {.name = "jobs", .migrations = jobs_migrations};
 
 const struct module *const app_modules[] = {
-	&platform_module, &audit_module, &jobs_module, &api_module, &certlogin_module, NULL,
+	&platform_module,  &audit_module,     &jobs_module, &api_module,
+	&certlogin_module, &mfa_pages_module, NULL,
 };

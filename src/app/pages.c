@@ -179,7 +179,7 @@ static json_t *my_sessions(struct req *r)
 	return arr;
 }
 
-static json_t *my_certificates(struct req *r)
+json_t *me_certificates(struct req *r)
 {
 	json_t *arr = json_array();
 	struct db_stmt *st;
@@ -224,7 +224,14 @@ static void page_me(struct req *r, struct res *s)
 	json_object_set_new(ctx, "roles", role_labels(acc.roles));
 	json_object_set_new(ctx, "totp", json_pack("{s:b}", "enabled", acc.totp_enabled));
 	json_object_set_new(ctx, "sessions", my_sessions(r));
-	json_object_set_new(ctx, "certificates", my_certificates(r));
+	json_object_set_new(ctx, "certificates", me_certificates(r));
+	/* after the setup on /me/totp (?totp=on), only once it really is on */
+	const char *q = req_query(r, "totp");
+	if (q && !strcmp(q, "on") && acc.totp_enabled)
+		json_object_set_new(
+			ctx, "notice",
+			json_string("確認コード（2段階認証）を有効にしました。次回のログイン"
+				    "から、パスワードのあとに確認コードを入力してください。"));
 	page_render(r, s, 200, "account", "マイアカウント", "account", ctx);
 }
 
@@ -239,6 +246,9 @@ static const char *action_ja(const char *action)
 		{"account.create", "アカウントの作成"},
 		{"account.roles", "役割の変更"},
 		{"self.read", "ご自身による閲覧"},
+		{"account.totp_begin", "確認コード（2段階認証）の設定開始"},
+		{"account.totp", "確認コード（2段階認証）の有効化"},
+		{"certificate.register", "ログイン用電子証明書の登録"},
 	};
 	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
 		if (strcmp(tab[i].a, action) == 0)

@@ -84,6 +84,34 @@ const char *login_message_ja(enum login_result r);
 int platform_totp_secret(struct app *app, const unsigned char *blob, size_t n, unsigned char *out,
 			 size_t outmax);
 
+/* ---- enrolling a second factor or a log-in certificate (certlogin.c) ----
+ * For the signed-in account of r, shared by the JSON API and the pages. Each
+ * write is audited (subject account:<id>); -EIO means the database or the
+ * audit log failed. */
+struct buf;
+struct cert_info;
+/* Makes a new TOTP secret and stores it encrypted and not yet enabled,
+ * replacing a pending one. When b32 is not NULL it receives the secret in
+ * base32 (64 bytes suffice; the caller wipes it with sodium_memzero), when
+ * uri is not NULL the otpauth URI is appended to it. Returns 0, -EALREADY
+ * when TOTP is already on (it is turned off at the counter only) or -EIO. */
+int account_totp_begin(struct req *r, char *b32, size_t b32sz, struct buf *uri);
+/* The same two forms of the pending (stored, not yet enabled) secret.
+ * Returns 0, -ENOENT when none is pending (TOTP off and not begun, or on)
+ * or -EIO. */
+int account_totp_pending(struct req *r, char *b32, size_t b32sz, struct buf *uri);
+/* Checks code (may be NULL) against the pending secret and turns TOTP on.
+ * Returns 0, -ENOENT (nothing pending), a TOTP_E* code (wrong or malformed
+ * code) or -EIO. */
+int account_totp_confirm(struct req *r, const char *code);
+/* Registers a log-in certificate (PEM or DER text, may be NULL) after
+ * cert_verify(): trusted CA, validity, CRL, key type. On success *info
+ * describes it. Returns 0, -EINVAL (missing or over CERT_INPUT_MAX), a
+ * CERT_E* code, -EEXIST (already registered) or -EIO. */
+int account_cert_register(struct req *r, const char *pem, struct cert_info *info);
+/* Japanese sentence for a resident about an account_cert_register result. */
+const char *account_cert_message_ja(int rc);
+
 /* ---- sessions and tokens ---- */
 /* Starts a session (rotating: the caller's old session, if any, is ended).
  * *token_out is the cookie value, *csrf_out the session's CSRF token. */

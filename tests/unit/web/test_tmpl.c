@@ -595,8 +595,9 @@ static void test_pages_render(void **state)
 {
 	(void)state;
 	static const char *const pages[] = {
-		"index",      "login",       "login_cert", "account", "history",
-		"staff_home", "admin_users", "admin_jobs", "error",   NULL,
+		"index",         "login",           "login_cert", "account", "history",
+		"staff_home",    "admin_users",     "admin_jobs", "error",   "me_totp",
+		"me_totp_setup", "me_certificates", NULL,
 	};
 	struct tmpl_set *s = tmpl_load_embedded(NULL, 0);
 	assert_non_null(s);
