@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/boot.h"
 #include "app/keys.h"
@@ -15,6 +16,7 @@
 #include "common/lgcode.h"
 #include "common/log.h"
 #include "http/server.h"
+#include "registry/registry.h"
 #include "auth/password.h"
 
 #define DEFAULT_ABR_CITY "../shared/data/abr/mt_city_all.csv.zip"
@@ -68,7 +70,9 @@ static void usage(FILE *out)
 	      "  user add --lg CODE --login L --kind resident|staff [--name N]\n"
 	      "           [--roles r1,r2] [--password P]   create an account\n"
 	      "  token create --lg CODE --login L          issue an API token (shown once)\n"
-	      "  audit verify              check the audit chain and its signed checkpoints\n\n"
+	      "  audit verify              check the audit chain and its signed checkpoints\n"
+	      "  import abr [--on-error abort|skip] FILE.zip…\n"
+	      "                            import Address Base Registry zips as published\n\n"
 	      "Every command takes the server options (--data-dir, --db, --config …).\n",
 	      out);
 }
@@ -448,6 +452,58 @@ static int cmd_audit(int argc, char **argv)
 	return status;
 }
 
+static int cmd_import(int argc, char **argv)
+{
+	if (!sub_command(&argc, argv, "abr"))
+		return 2;
+	const char *mode = take_opt(&argc, argv, "--on-error");
+	enum abr_on_error on_error = ABR_ABORT;
+	if (mode && strcmp(mode, "skip") == 0)
+		on_error = ABR_SKIP;
+	else if (mode && strcmp(mode, "abort") != 0) {
+		fprintf(stderr, "madoguchi: --on-error takes abort or skip\n");
+		return 2;
+	}
+	/* the zips are the arguments that are not options */
+	const char *files[256];
+	int nfiles = 0;
+	for (int i = 2; i < argc;) {
+		size_t n = strlen(argv[i]);
+		if (argv[i][0] != '-' && n > 4 && strcmp(argv[i] + n - 4, ".zip") == 0 &&
+		    nfiles < 256) {
+			files[nfiles++] = argv[i];
+			memmove(argv + i, argv + i + 1, sizeof(char *) * (size_t)(argc - i));
+			argc--;
+		} else {
+			i++;
+		}
+	}
+	if (nfiles == 0) {
+		fprintf(stderr, "madoguchi: import abr needs one or more .zip files\n");
+		return 2;
+	}
+	struct config cfg;
+	struct app app;
+	int rc = begin(argc, argv, BOOT_CREATE | BOOT_MIGRATE, &cfg, &app);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	FILE *progress = isatty(STDERR_FILENO) ? stderr : NULL;
+	for (int i = 0; i < nfiles && rc == 0; i++) {
+		struct abr_import_stats st;
+		char err[512];
+		if (abr_import_file(&app, files[i], on_error, stderr, progress, &st, err,
+				    sizeof err) != 0) {
+			fprintf(stderr, "madoguchi: %s\n", err);
+			rc = 1;
+			break;
+		}
+		printf("%s: %s, %llu rows imported, %llu skipped, %.2f s\n", files[i], st.kind,
+		       (unsigned long long)st.rows, (unsigned long long)st.skipped, st.seconds);
+	}
+	end(&cfg, &app);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0) {
@@ -474,6 +530,8 @@ int main(int argc, char **argv)
 		return cmd_token(argc, argv);
 	if (!strcmp(cmd, "audit"))
 		return cmd_audit(argc, argv);
+	if (!strcmp(cmd, "import"))
+		return cmd_import(argc, argv);
 	fprintf(stderr, "madoguchi: unknown command '%s'\n\n", cmd);
 	usage(stderr);
 	return 2;

@@ -3,6 +3,7 @@
 #include "zipcsv.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,16 @@ struct zipcsv {
 	zip_file_t *file;
 	struct csv *csv;
 	char *member;
+	uint64_t size; /* uncompressed size of the member, 0 when unknown */
+	uint64_t done; /* uncompressed bytes handed to the CSV reader */
 };
 
 static ssize_t zread(void *ctx, char *buf, size_t n)
 {
-	zip_file_t *f = ctx;
-	zip_int64_t r = zip_fread(f, buf, n);
+	struct zipcsv *z = ctx;
+	zip_int64_t r = zip_fread(z->file, buf, n);
+	if (r > 0)
+		z->done += (uint64_t)r;
 	return r < 0 ? -1 : (ssize_t)r;
 }
 
@@ -87,7 +92,8 @@ int zipcsv_open(const char *path, const char *member, const struct csv_opts *opt
 		goto out;
 	}
 	z->member = xstrdup(zip_get_name(z->zip, (zip_uint64_t)idx, 0));
-	z->csv = csv_new(zread, z->file, &o);
+	z->size = (st.valid & ZIP_STAT_SIZE) ? (uint64_t)st.size : 0;
+	z->csv = csv_new(zread, z, &o);
 	*out = z;
 	z = NULL;
 	rc = 0;
@@ -99,6 +105,12 @@ out:
 struct csv *zipcsv_csv(struct zipcsv *z)
 {
 	return z->csv;
+}
+
+void zipcsv_progress(const struct zipcsv *z, uint64_t *done, uint64_t *total)
+{
+	*done = z->done;
+	*total = z->size;
 }
 
 const char *zipcsv_member(const struct zipcsv *z)

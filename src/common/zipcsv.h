@@ -4,6 +4,7 @@
 #ifndef MADO_ZIPCSV_H
 #define MADO_ZIPCSV_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/csv.h"
 
@@ -29,6 +30,10 @@ int zipcsv_open(const char *path, const char *member, const struct csv_opts *opt
 struct csv *zipcsv_csv(struct zipcsv *z);
 /* Name of the member being read (owned by z). */
 const char *zipcsv_member(const struct zipcsv *z);
+/* Uncompressed bytes read so far and the member's size (0 when the archive
+ * does not say), for progress display. The CSV reader reads ahead, so done
+ * runs slightly ahead of the records returned. */
+void zipcsv_progress(const struct zipcsv *z, uint64_t *done, uint64_t *total);
 void zipcsv_close(struct zipcsv *z);
 
 #endif

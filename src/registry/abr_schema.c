@@ -1,0 +1,56 @@
+/* Tables of the Address Base Registry as imported by abr_import.c. A town
+ * (町字) may be listed twice, once for its 住居表示 part and once for its 地番
+ * part, so rsdt_addr_flg is part of its key. Names and
+ * codes are kept as published (e.g. "２丁目" with full-width digits); the
+ * normalizer reads them through its own folded indexes. Positions live in
+ * their own tables because ABR distributes them in separate files. */
+#include "registry/registry.h"
+
+static const struct db_migration registry_migrations[] = {
+	{1,
+	 "CREATE TABLE abr_pref ("
+	 " lg_code TEXT PRIMARY KEY, pref TEXT NOT NULL, pref_kana TEXT, pref_roma TEXT,"
+	 " efct_date TEXT, ablt_date TEXT);"
+	 "CREATE TABLE abr_city ("
+	 " lg_code TEXT PRIMARY KEY, pref TEXT NOT NULL, county TEXT, county_kana TEXT,"
+	 " city TEXT, city_kana TEXT, city_roma TEXT, ward TEXT, ward_kana TEXT, ward_roma TEXT,"
+	 " efct_date TEXT, ablt_date TEXT);"
+	 "CREATE TABLE abr_lg_pos ("
+	 " lg_code TEXT PRIMARY KEY, rep_lon DOUBLE PRECISION, rep_lat DOUBLE PRECISION,"
+	 " rep_srid TEXT);"
+	 "CREATE TABLE abr_town ("
+	 " lg_code TEXT NOT NULL, machiaza_id TEXT NOT NULL, machiaza_type INTEGER,"
+	 " pref TEXT, county TEXT, city TEXT, ward TEXT, oaza_cho TEXT, oaza_cho_kana TEXT,"
+	 " chome TEXT, chome_kana TEXT, chome_number INTEGER, koaza TEXT, koaza_kana TEXT,"
+	 " rsdt_addr_flg INTEGER NOT NULL, efct_date TEXT, ablt_date TEXT, post_code TEXT,"
+	 " PRIMARY KEY (lg_code, machiaza_id, rsdt_addr_flg));"
+	 "CREATE TABLE abr_town_pos ("
+	 " lg_code TEXT NOT NULL, machiaza_id TEXT NOT NULL, rsdt_addr_flg INTEGER NOT NULL,"
+	 " rep_lon DOUBLE PRECISION, rep_lat DOUBLE PRECISION, rep_srid TEXT,"
+	 " PRIMARY KEY (lg_code, machiaza_id, rsdt_addr_flg));"
+	 "CREATE TABLE abr_rsdt ("
+	 " lg_code TEXT NOT NULL, machiaza_id TEXT NOT NULL, blk_id TEXT NOT NULL,"
+	 " rsdt_id TEXT NOT NULL, rsdt2_id TEXT NOT NULL, blk_num TEXT, rsdt_num TEXT,"
+	 " rsdt_num2 TEXT, basic_rsdt_div INTEGER, efct_date TEXT, ablt_date TEXT,"
+	 " PRIMARY KEY (lg_code, machiaza_id, blk_id, rsdt_id, rsdt2_id));"
+	 "CREATE TABLE abr_rsdt_pos ("
+	 " lg_code TEXT NOT NULL, machiaza_id TEXT NOT NULL, blk_id TEXT NOT NULL,"
+	 " rsdt_id TEXT NOT NULL, rsdt2_id TEXT NOT NULL, rep_lon DOUBLE PRECISION,"
+	 " rep_lat DOUBLE PRECISION, rep_srid TEXT,"
+	 " PRIMARY KEY (lg_code, machiaza_id, blk_id, rsdt_id, rsdt2_id));"
+	 "CREATE TABLE abr_parcel ("
+	 " lg_code TEXT NOT NULL, machiaza_id TEXT NOT NULL, prc_id TEXT NOT NULL,"
+	 " prc_num1 TEXT, prc_num2 TEXT, prc_num3 TEXT, rsdt_addr_flg INTEGER,"
+	 " efct_date TEXT, ablt_date TEXT, PRIMARY KEY (lg_code, machiaza_id, prc_id));"
+	 "CREATE TABLE abr_parcel_pos ("
+	 " lg_code TEXT NOT NULL, machiaza_id TEXT NOT NULL, prc_id TEXT NOT NULL,"
+	 " rep_lon DOUBLE PRECISION, rep_lat DOUBLE PRECISION, rep_srid TEXT,"
+	 " PRIMARY KEY (lg_code, machiaza_id, prc_id));",
+	 NULL},
+	{0, NULL, NULL},
+};
+
+const struct module registry_module = {
+	.name = "registry",
+	.migrations = registry_migrations,
+};

@@ -1,0 +1,37 @@
+/* Base registries (ベース・レジストリ): the Address Base Registry (ABR) as
+ * distributed by the Digital Agency. Later: corporate numbers and resident
+ * records. Public reference data: rows carry lg_code but no personal data. */
+#ifndef MADO_REGISTRY_H
+#define MADO_REGISTRY_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "app/app.h"
+
+extern const struct module registry_module;
+
+/* What to do with a row that cannot be imported. */
+enum abr_on_error {
+	ABR_ABORT = 0, /* roll the file back: nothing of it is written */
+	ABR_SKIP = 1,  /* leave the row out, report it, import the rest */
+};
+
+struct abr_import_stats {
+	const char *kind; /* "town", "parcel", … (static) */
+	uint64_t rows;    /* rows written (inserted or updated) */
+	uint64_t skipped; /* rows left out (ABR_SKIP) */
+	double seconds;
+};
+
+/* Imports one official ABR zip (one UTF-8 CSV inside, English header).
+ * The kind of file is recognised from its header, columns are bound by name,
+ * and every row is upserted, so importing the same file again changes
+ * nothing. One transaction per file. Each rejected row is reported on report
+ * as "FILE:LINE: message". progress (may be NULL) gets a one-line progress
+ * display redrawn with '\r' (for a terminal). Returns 0, or -1 with a
+ * message in err (then nothing of this file was written). */
+int abr_import_file(struct app *app, const char *path, enum abr_on_error on_error, FILE *report,
+		    FILE *progress, struct abr_import_stats *st, char *err, size_t errlen);
+
+#endif
