@@ -22,6 +22,12 @@ PORT ?= 8080
 # ABR's mt_city_all.csv.zip for the municipality's name; empty: the server's
 # default (../shared/data/abr/ beside the repository).
 ABR_CITY ?=
+# The Address Base Registry files of the demo municipality 和歌山市 (302015).
+ABR_DIR ?= ../shared/data/abr
+ABR_DEMO_FILES = mt_pref_all.csv.zip mt_pref_pos_all.csv.zip mt_city_all.csv.zip \
+	mt_city_pos_all.csv.zip mt_town_pref30.csv.zip mt_town_pos_pref30.csv.zip \
+	mt_town_all.csv.zip mt_rsdtdsp_rsdt_pref30.csv.zip mt_rsdtdsp_rsdt_pos_pref30.csv.zip \
+	mt_parcel_city302015.csv.zip mt_parcel_pos_city302015.csv.zip
 
 CMAKE_CONFIGURE = cmake -S . -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
@@ -70,6 +76,11 @@ deps-bench:
 run: deps build-server
 	@mkdir -p $(DATA_DIR)
 	build/madoguchi init --demo --data-dir $(DATA_DIR) $(if $(ABR_CITY),--abr-city $(ABR_CITY))
+	@# 和歌山市's Address Base Registry (re-importing changes nothing)
+	@if [ -f $(ABR_DIR)/mt_parcel_city302015.csv.zip ]; then \
+		build/madoguchi import abr --data-dir $(DATA_DIR) --log-level warn \
+			$(addprefix $(ABR_DIR)/,$(ABR_DEMO_FILES)); \
+	else echo "($(ABR_DIR) not found: the demo runs without address data)"; fi
 	@printf '\nOpen http://%s:%s/ in a browser and log in with one of the accounts above.\n' '$(LISTEN)' '$(PORT)'
 	@printf 'Stop the server with Ctrl-C.\n\n'
 	exec build/madoguchi serve --data-dir $(DATA_DIR) --listen $(LISTEN) --port $(PORT)
