@@ -6,19 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkdigit.h"
 #include "csv.h"
 #include "zipcsv.h"
 
 int lgcode_check_digit(const char *five)
 {
-	static const int w[5] = {6, 5, 4, 3, 2};
-	int sum = 0;
-	for (int i = 0; i < 5; i++) {
-		if (five[i] < '0' || five[i] > '9')
-			return -1;
-		sum += (five[i] - '0') * w[i];
-	}
-	return (11 - sum % 11) % 10;
+	/* the rule lives in checkdigit.c; it stops at the first non-digit */
+	int cd = checkdigit_lgcode(five, 5);
+	return cd < 0 ? -1 : cd;
 }
 
 bool lgcode_valid_n(const char *s, size_t n)
