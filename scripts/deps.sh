@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 	libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libssl-dev
-	libcmocka-dev libzip-dev libqrencode-dev)
+	libcmocka-dev libzip-dev libqrencode-dev libicu-dev)
 test_pkgs=(postgresql sqlite3 chromium)
 bench_pkgs=(wrk nginx-light hyperfine)
 
