@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "app/boot.h"
@@ -16,6 +17,7 @@
 #include "common/lgcode.h"
 #include "common/log.h"
 #include "http/server.h"
+#include "registry/corp.h"
 #include "registry/registry.h"
 #include "auth/password.h"
 
@@ -72,7 +74,12 @@ static void usage(FILE *out)
 	      "  token create --lg CODE --login L          issue an API token (shown once)\n"
 	      "  audit verify              check the audit chain and its signed checkpoints\n"
 	      "  import abr [--on-error abort|skip] FILE.zip…\n"
-	      "                            import Address Base Registry zips as published\n\n"
+	      "                            import Address Base Registry zips as published\n"
+	      "  import corp [--on-error abort|skip] FILE.csv|FILE.zip…\n"
+	      "                            import the National Tax Agency's 法人番号 files\n"
+	      "                            (UTF-8, UTF-8 with BOM or CP932, detected)\n"
+	      "  corp generate --count N [--seed S] [--encoding utf8|cp932]\n"
+	      "                            write N realistic 法人番号 records to stdout\n\n"
 	      "Every command takes the server options (--data-dir, --db, --config …).\n",
 	      out);
 }
@@ -452,8 +459,107 @@ static int cmd_audit(int argc, char **argv)
 	return status;
 }
 
+/* True when name ends with suffix, ASCII case ignored. */
+static bool ends_with(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+	return n > k && strcasecmp(name + n - k, suffix) == 0;
+}
+
+static int cmd_import_corp(int argc, char **argv)
+{
+	const char *mode = take_opt(&argc, argv, "--on-error");
+	enum abr_on_error on_error = ABR_ABORT;
+	if (mode && strcmp(mode, "skip") == 0)
+		on_error = ABR_SKIP;
+	else if (mode && strcmp(mode, "abort") != 0) {
+		fprintf(stderr, "madoguchi: --on-error takes abort or skip\n");
+		return 2;
+	}
+	/* the files are the arguments that are not options */
+	const char *files[256];
+	int nfiles = 0;
+	for (int i = 2; i < argc;) {
+		if (argv[i][0] != '-' &&
+		    (ends_with(argv[i], ".csv") || ends_with(argv[i], ".zip")) && nfiles < 256) {
+			files[nfiles++] = argv[i];
+			memmove(argv + i, argv + i + 1, sizeof(char *) * (size_t)(argc - i));
+			argc--;
+		} else {
+			i++;
+		}
+	}
+	if (nfiles == 0) {
+		fprintf(stderr, "madoguchi: import corp needs one or more .csv or .zip files\n");
+		return 2;
+	}
+	struct config cfg;
+	struct app app;
+	int rc = begin(argc, argv, BOOT_CREATE | BOOT_MIGRATE, &cfg, &app);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	FILE *progress = isatty(STDERR_FILENO) ? stderr : NULL;
+	for (int i = 0; i < nfiles && rc == 0; i++) {
+		struct corp_import_stats st;
+		char err[512];
+		if (corp_import_file(&app, files[i], on_error, stderr, progress, &st, err,
+				     sizeof err) != 0) {
+			fprintf(stderr, "madoguchi: %s\n", err);
+			rc = 1;
+			break;
+		}
+		printf("%s: %s, %llu records imported, %llu skipped, %.2f s\n", files[i],
+		       st.encoding, (unsigned long long)st.rows, (unsigned long long)st.skipped,
+		       st.seconds);
+	}
+	end(&cfg, &app);
+	return rc;
+}
+
+static int cmd_corp(int argc, char **argv)
+{
+	if (!sub_command(&argc, argv, "generate"))
+		return 2;
+	const char *count = take_opt(&argc, argv, "--count"),
+		   *seed = take_opt(&argc, argv, "--seed");
+	const char *enc = take_opt(&argc, argv, "--encoding");
+	char *end = NULL;
+	errno = 0;
+	unsigned long n = count ? strtoul(count, &end, 10) : 0;
+	if (!count || !*count || *end || errno || *count == '-') {
+		fprintf(stderr, "madoguchi: corp generate needs --count N\n");
+		return 2;
+	}
+	unsigned long long s = 1;
+	if (seed) {
+		errno = 0;
+		s = strtoull(seed, &end, 10);
+		if (!*seed || *end || errno || *seed == '-') {
+			fprintf(stderr, "madoguchi: --seed takes a number\n");
+			return 2;
+		}
+	}
+	if (enc && strcmp(enc, "utf8") != 0 && strcmp(enc, "cp932") != 0) {
+		fprintf(stderr, "madoguchi: --encoding takes utf8 or cp932\n");
+		return 2;
+	}
+	if (argc > 2) {
+		fprintf(stderr, "madoguchi: corp generate: unexpected argument '%s'\n", argv[2]);
+		return 2;
+	}
+	if (corp_generate(stdout, n, (uint64_t)s, enc && !strcmp(enc, "cp932")) != 0) {
+		fprintf(stderr, "madoguchi: corp generate: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_import(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[2], "corp")) {
+		memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(argc - 2));
+		return cmd_import_corp(argc - 1, argv);
+	}
 	if (!sub_command(&argc, argv, "abr"))
 		return 2;
 	const char *mode = take_opt(&argc, argv, "--on-error");
@@ -532,6 +638,8 @@ int main(int argc, char **argv)
 		return cmd_audit(argc, argv);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(argc, argv);
+	if (!strcmp(cmd, "corp"))
+		return cmd_corp(argc, argv);
 	fprintf(stderr, "madoguchi: unknown command '%s'\n\n", cmd);
 	usage(stderr);
 	return 2;

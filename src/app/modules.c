@@ -4,6 +4,7 @@
 #include "app/platform.h"
 #include "audit/audit.h"
 #include "jobs/jobs.h"
+#include "registry/corp.h"
 #include "registry/registry.h"
 
 static const struct module platform_module = {
@@ -18,6 +19,6 @@ static const struct module audit_module = {.name = "audit", .migrations = audit_
 static const struct module jobs_module = {.name = "jobs", .migrations = jobs_migrations};
 
 const struct module *const app_modules[] = {
-	&platform_module,  &audit_module,     &jobs_module,     &api_module,
-	&certlogin_module, &mfa_pages_module, &registry_module, NULL,
+	&platform_module,  &audit_module,    &jobs_module, &api_module, &certlogin_module,
+	&mfa_pages_module, &registry_module, &corp_module, NULL,
 };

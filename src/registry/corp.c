@@ -1,0 +1,314 @@
+/* The corporate number registry's schema, look-ups and JSON API (see
+ * corp.h). corp holds the newest record per number, corp_history every
+ * record imported; names are searched through folded copies (name_norm,
+ * furigana_norm) with LIKE, so the same SQL runs on SQLite and PostgreSQL. */
+#include <errno.h>
+#include <string.h>
+
+#include "app/dispatch.h"
+#include "common/checkdigit.h"
+#include "common/jtext.h"
+#include "common/utf8.h"
+#include "registry/corp.h"
+
+#define QUERY_MAX 256 /* bytes of a search query */
+
+static const struct db_migration corp_migrations[] = {
+	{1,
+	 "CREATE TABLE corp ("
+	 " corporate_number TEXT PRIMARY KEY, sequence_number BIGINT NOT NULL,"
+	 " process TEXT NOT NULL, correct INTEGER, update_date TEXT, change_date TEXT,"
+	 " name TEXT NOT NULL, name_image_id TEXT, kind TEXT, prefecture_name TEXT,"
+	 " city_name TEXT, street_number TEXT, address_image_id TEXT, prefecture_code TEXT,"
+	 " city_code TEXT, post_code TEXT, address_outside TEXT, address_outside_image_id TEXT,"
+	 " close_date TEXT, close_cause TEXT, successor_corporate_number TEXT, change_cause TEXT,"
+	 " assignment_date TEXT, latest INTEGER, en_name TEXT, en_prefecture_name TEXT,"
+	 " en_city_name TEXT, en_address_outside TEXT, furigana TEXT, hihyoji INTEGER,"
+	 " name_norm TEXT NOT NULL, furigana_norm TEXT NOT NULL);"
+	 "CREATE TABLE corp_history ("
+	 " corporate_number TEXT NOT NULL, sequence_number BIGINT NOT NULL,"
+	 " process TEXT NOT NULL, correct INTEGER, update_date TEXT, change_date TEXT,"
+	 " name TEXT NOT NULL, name_image_id TEXT, kind TEXT, prefecture_name TEXT,"
+	 " city_name TEXT, street_number TEXT, address_image_id TEXT, prefecture_code TEXT,"
+	 " city_code TEXT, post_code TEXT, address_outside TEXT, address_outside_image_id TEXT,"
+	 " close_date TEXT, close_cause TEXT, successor_corporate_number TEXT, change_cause TEXT,"
+	 " assignment_date TEXT, latest INTEGER, en_name TEXT, en_prefecture_name TEXT,"
+	 " en_city_name TEXT, en_address_outside TEXT, furigana TEXT, hihyoji INTEGER,"
+	 " PRIMARY KEY (corporate_number, sequence_number));",
+	 NULL},
+	{0, NULL, NULL},
+};
+
+int corp_fold(struct buf *out, const char *s, size_t n)
+{
+	struct buf t;
+	buf_init(&t, out->max);
+	int rc = jtext_fold_for_match(&t, s, n, JTEXT_FOLD_HIRAGANA);
+	if (rc != 0)
+		goto out;
+	size_t start = out->len;
+	for (size_t i = 0; i < t.len; i++) {
+		char ch = t.p[i];
+		if (ch == ' ' || ch == '\t')
+			continue;
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		rc = buf_putc(out, ch);
+		if (rc != 0) {
+			out->len = start; /* leave out as it was */
+			if (out->p)
+				out->p[start] = '\0';
+			goto out;
+		}
+	}
+out:
+	buf_release(&t);
+	return rc;
+}
+
+/* Columns shown for a record, in the order of the SELECTs below. Integers
+ * are the ones stored as INTEGER/BIGINT. */
+static const char *const rec_cols[] = {"corporate_number",
+				       "sequence_number",
+				       "process",
+				       "correct",
+				       "update_date",
+				       "change_date",
+				       "name",
+				       "furigana",
+				       "kind",
+				       "prefecture_name",
+				       "city_name",
+				       "street_number",
+				       "prefecture_code",
+				       "city_code",
+				       "post_code",
+				       "address_outside",
+				       "close_date",
+				       "close_cause",
+				       "successor_corporate_number",
+				       "change_cause",
+				       "assignment_date",
+				       "latest",
+				       "en_name",
+				       "en_prefecture_name",
+				       "en_city_name",
+				       "en_address_outside",
+				       "hihyoji",
+				       NULL};
+
+#define REC_SELECT                                                                                 \
+	"SELECT corporate_number, sequence_number, process, correct, update_date, change_date, "   \
+	"name, furigana, kind, prefecture_name, city_name, street_number, prefecture_code, "       \
+	"city_code, post_code, address_outside, close_date, close_cause, "                         \
+	"successor_corporate_number, change_cause, assignment_date, latest, en_name, "             \
+	"en_prefecture_name, en_city_name, en_address_outside, hihyoji "
+
+static bool is_int_col(const char *name)
+{
+	return !strcmp(name, "sequence_number") || !strcmp(name, "correct") ||
+	       !strcmp(name, "latest") || !strcmp(name, "hihyoji");
+}
+
+static json_t *row_json(struct db_stmt *st)
+{
+	json_t *o = json_object();
+	for (int i = 0; rec_cols[i]; i++) {
+		json_t *v;
+		if (db_col_is_null(st, i))
+			v = json_null();
+		else if (is_int_col(rec_cols[i]))
+			v = json_integer((json_int_t)db_col_int64(st, i));
+		else
+			v = json_string(db_col_text(st, i));
+		json_object_set_new(o, rec_cols[i], v ? v : json_null());
+	}
+	return o;
+}
+
+int corp_get(struct db_conn *c, const char *number, json_t **out)
+{
+	*out = NULL;
+	if (!number || checkdigit_corporate_check(number, strlen(number)) != 0)
+		return -EINVAL;
+	struct db_stmt *st;
+	if (db_prepare(c, REC_SELECT "FROM corp WHERE corporate_number = ?", &st) != 0)
+		return -EIO;
+	db_bind_text(st, 1, number);
+	int r = db_step(st);
+	json_t *rec = r == DB_ROW ? row_json(st) : NULL;
+	db_done(st);
+	if (r != DB_ROW)
+		return r == DB_DONE ? -ENOENT : -EIO;
+	json_t *hist = json_array();
+	if (db_prepare(c,
+		       REC_SELECT "FROM corp_history WHERE corporate_number = ? "
+				  "ORDER BY sequence_number",
+		       &st) != 0) {
+		json_decref(rec);
+		json_decref(hist);
+		return -EIO;
+	}
+	db_bind_text(st, 1, number);
+	while ((r = db_step(st)) == DB_ROW)
+		json_array_append_new(hist, row_json(st));
+	db_done(st);
+	if (r < 0) {
+		json_decref(rec);
+		json_decref(hist);
+		return -EIO;
+	}
+	json_object_set_new(rec, "history", hist);
+	*out = rec;
+	return 0;
+}
+
+/* Appends s with LIKE's wildcards and the escape character escaped. */
+static int like_escape(struct buf *b, const char *s, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (s[i] == '\\' || s[i] == '%' || s[i] == '_')
+			rc = buf_putc(b, '\\');
+		if (rc == 0)
+			rc = buf_putc(b, s[i]);
+	}
+	return rc;
+}
+
+int corp_search(struct db_conn *c, const char *query, int limit, json_t **out)
+{
+	*out = NULL;
+	if (limit <= 0 || limit > CORP_SEARCH_MAX)
+		limit = CORP_SEARCH_MAX;
+	size_t qn = query ? strlen(query) : 0;
+	if (qn == 0 || qn > QUERY_MAX || !utf8_valid(query, qn))
+		return -EINVAL;
+	struct buf f, prefix, any;
+	/* NFKC may expand a character many times (U+FDFA is 18 characters) */
+	buf_init(&f, 16 * QUERY_MAX);
+	buf_init(&prefix, 32 * QUERY_MAX + 2);
+	buf_init(&any, 32 * QUERY_MAX + 4);
+	int rc = -EINVAL;
+	if (corp_fold(&f, query, qn) != 0 || f.len == 0)
+		goto out;
+	if (like_escape(&prefix, f.p, f.len) != 0 || buf_putc(&prefix, '%') != 0 ||
+	    buf_putc(&any, '%') != 0 || like_escape(&any, f.p, f.len) != 0 ||
+	    buf_putc(&any, '%') != 0)
+		goto out;
+	rc = -EIO;
+	struct db_stmt *st;
+	if (db_prepare(c,
+		       "SELECT corporate_number, name, furigana, kind, prefecture_name, city_name, "
+		       "street_number, post_code, close_date, process FROM corp "
+		       "WHERE name_norm LIKE ? ESCAPE '\\' OR furigana_norm LIKE ? ESCAPE '\\' "
+		       "ORDER BY CASE WHEN name_norm LIKE ? ESCAPE '\\' OR furigana_norm LIKE ? "
+		       "ESCAPE '\\' THEN 0 ELSE 1 END, name_norm, corporate_number LIMIT ?",
+		       &st) != 0)
+		goto out;
+	db_bind_text(st, 1, buf_cstr(&any));
+	db_bind_text(st, 2, buf_cstr(&any));
+	db_bind_text(st, 3, buf_cstr(&prefix));
+	db_bind_text(st, 4, buf_cstr(&prefix));
+	db_bind_int64(st, 5, limit);
+	static const char *const names[] = {"corporate_number",
+					    "name",
+					    "furigana",
+					    "kind",
+					    "prefecture_name",
+					    "city_name",
+					    "street_number",
+					    "post_code",
+					    "close_date",
+					    "process",
+					    NULL};
+	json_t *items = json_array();
+	int r;
+	while ((r = db_step(st)) == DB_ROW) {
+		json_t *o = json_object();
+		for (int i = 0; names[i]; i++)
+			json_object_set_new(o, names[i],
+					    db_col_is_null(st, i) ?
+						    json_null() :
+						    json_string(db_col_text(st, i)));
+		json_array_append_new(items, o);
+	}
+	db_done(st);
+	if (r < 0) {
+		json_decref(items);
+		goto out;
+	}
+	*out = items;
+	rc = 0;
+out:
+	buf_release(&f);
+	buf_release(&prefix);
+	buf_release(&any);
+	return rc;
+}
+
+/* ---- API ---- */
+
+static void api_corp_get(struct req *r, struct res *s)
+{
+	const char *num = req_param(r, "number");
+	size_t n = num ? strlen(num) : 0;
+	int chk = num ? checkdigit_corporate_check(num, n) : CHECKDIGIT_ELENGTH;
+	if (chk == CHECKDIGIT_EMISMATCH) {
+		res_problem(r, s, 400, "法人番号が正しくありません",
+			    "法人番号のチェックデジット（先頭の1桁）が一致しません。番号を確認して"
+			    "ください。");
+		return;
+	}
+	if (chk != 0) {
+		res_problem(r, s, 400, "法人番号が正しくありません",
+			    "法人番号は13桁の半角数字で指定してください。");
+		return;
+	}
+	json_t *rec = NULL;
+	int rc = corp_get(app_db(r), num, &rec);
+	if (rc == -ENOENT) {
+		res_problem(r, s, 404, "法人が見つかりません",
+			    "その法人番号の法人は登録されていません。");
+		return;
+	}
+	if (rc != 0) {
+		res_problem(r, s, 503, "ただいま処理できません", NULL);
+		return;
+	}
+	res_json(r, s, 200, rec);
+}
+
+static void api_corp_search(struct req *r, struct res *s)
+{
+	const char *q = req_query_error(r) ? NULL : req_query(r, "name");
+	if (!q || !*q || strlen(q) > QUERY_MAX) {
+		res_problem(r, s, 400, "検索条件が正しくありません",
+			    "name に法人名（256バイト以内）を指定してください。");
+		return;
+	}
+	json_t *items = NULL;
+	int rc = corp_search(app_db(r), q, CORP_SEARCH_MAX, &items);
+	if (rc == -EINVAL) {
+		res_problem(r, s, 400, "検索条件が正しくありません",
+			    "法人名として検索できる文字が含まれていません。");
+		return;
+	}
+	if (rc != 0) {
+		res_problem(r, s, 503, "ただいま処理できません", NULL);
+		return;
+	}
+	res_json(r, s, 200, json_pack("{s:o, s:i}", "items", items, "limit", CORP_SEARCH_MAX));
+}
+
+static const struct route corp_routes[] = {
+	{HTTP_GET, "/api/v1/corporations", api_corp_search, NULL, ROUTE_PUBLIC, NULL},
+	{HTTP_GET, "/api/v1/corporations/:number", api_corp_get, NULL, ROUTE_PUBLIC, NULL},
+	{0, NULL, NULL, NULL, 0, NULL},
+};
+
+const struct module corp_module = {
+	.name = "corp",
+	.migrations = corp_migrations,
+	.routes = corp_routes,
+};
