@@ -4,6 +4,8 @@
 #      start-to-ready time.
 #   2. Audit appends (build/bench_audit): durable group-committed appends on
 #      SQLite, with a different resident on each entry and with no subject.
+#   3. Registries: the ABR parcel import of 和歌山市 and 1,000,000 corporate
+#      number records generated and imported (build/bench_corp).
 # Record the figures in docs/PERFORMANCE.md with the commands above them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,3 +19,18 @@ echo "## Audit appends, SQLite, 64 threads, 200,000 entries, one resident per en
 echo
 echo "## Audit appends, SQLite, 64 threads, 200,000 entries, no subject"
 "$build/bench_audit" -t 64 -n 200000 -s 0
+echo
+echo "## Address Base Registry import: 和歌山市's 367,519 parcels"
+abr=${ABR_DIR:-$root/../shared/data/abr}
+if [[ -f $abr/mt_parcel_city302015.csv.zip ]]; then
+	tmp=$(mktemp -d /tmp/mado-bench-abr.XXXXXX)
+	"$build/madoguchi" init --data-dir "$tmp" --log-level warn >/dev/null
+	"$build/madoguchi" import abr --data-dir "$tmp" --log-level warn "$abr/mt_parcel_city302015.csv.zip"
+	rm -rf "$tmp"
+else
+	echo "($abr not found)"
+fi
+echo
+echo "## Corporate numbers: generate and import 1,000,000 records (UTF-8, then CP932)"
+"$build/bench_corp" -n 1000000
+"$build/bench_corp" -n 1000000 -s
