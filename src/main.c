@@ -466,36 +466,52 @@ static bool ends_with(const char *name, const char *suffix)
 	return n > k && strcasecmp(name + n - k, suffix) == 0;
 }
 
-static int cmd_import_corp(int argc, char **argv)
+/* The options and files of an import: --on-error and the arguments ending
+ * in one of the suffixes (removed from argv). Returns 0, or the exit status. */
+static int import_args(int *argc, char **argv, const char *const *suffixes, const char *what,
+		       enum abr_on_error *on_error, const char **files, int *nfiles)
 {
-	const char *mode = take_opt(&argc, argv, "--on-error");
-	enum abr_on_error on_error = ABR_ABORT;
-	if (mode && strcmp(mode, "skip") == 0)
-		on_error = ABR_SKIP;
-	else if (mode && strcmp(mode, "abort") != 0) {
+	const char *mode = take_opt(argc, argv, "--on-error");
+	*on_error = ABR_ABORT;
+	if (mode && strcmp(mode, "skip") == 0) {
+		*on_error = ABR_SKIP;
+	} else if (mode && strcmp(mode, "abort") != 0) {
 		fprintf(stderr, "madoguchi: --on-error takes abort or skip\n");
 		return 2;
 	}
-	/* the files are the arguments that are not options */
-	const char *files[256];
-	int nfiles = 0;
-	for (int i = 2; i < argc;) {
-		if (argv[i][0] != '-' &&
-		    (ends_with(argv[i], ".csv") || ends_with(argv[i], ".zip")) && nfiles < 256) {
-			files[nfiles++] = argv[i];
-			memmove(argv + i, argv + i + 1, sizeof(char *) * (size_t)(argc - i));
-			argc--;
+	*nfiles = 0;
+	for (int i = 2; i < *argc;) {
+		bool match = false;
+		for (const char *const *x = suffixes; *x; x++)
+			match |= ends_with(argv[i], *x);
+		if (argv[i][0] != '-' && match && *nfiles < 256) {
+			files[(*nfiles)++] = argv[i];
+			memmove(argv + i, argv + i + 1, sizeof(char *) * (size_t)(*argc - i));
+			(*argc)--;
 		} else {
 			i++;
 		}
 	}
-	if (nfiles == 0) {
-		fprintf(stderr, "madoguchi: import corp needs one or more .csv or .zip files\n");
+	if (*nfiles == 0) {
+		fprintf(stderr, "madoguchi: %s\n", what);
 		return 2;
 	}
+	return 0;
+}
+
+static int cmd_import_corp(int argc, char **argv)
+{
+	enum abr_on_error on_error;
+	const char *files[256];
+	int nfiles = 0;
+	int rc = import_args(&argc, argv, (const char *const[]){".csv", ".zip", NULL},
+			     "import corp needs one or more .csv or .zip files", &on_error, files,
+			     &nfiles);
+	if (rc)
+		return rc;
 	struct config cfg;
 	struct app app;
-	int rc = begin(argc, argv, BOOT_CREATE | BOOT_MIGRATE, &cfg, &app);
+	rc = begin(argc, argv, BOOT_CREATE | BOOT_MIGRATE, &cfg, &app);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	FILE *progress = isatty(STDERR_FILENO) ? stderr : NULL;
@@ -562,35 +578,16 @@ static int cmd_import(int argc, char **argv)
 	}
 	if (!sub_command(&argc, argv, "abr"))
 		return 2;
-	const char *mode = take_opt(&argc, argv, "--on-error");
-	enum abr_on_error on_error = ABR_ABORT;
-	if (mode && strcmp(mode, "skip") == 0)
-		on_error = ABR_SKIP;
-	else if (mode && strcmp(mode, "abort") != 0) {
-		fprintf(stderr, "madoguchi: --on-error takes abort or skip\n");
-		return 2;
-	}
-	/* the zips are the arguments that are not options */
+	enum abr_on_error on_error;
 	const char *files[256];
 	int nfiles = 0;
-	for (int i = 2; i < argc;) {
-		size_t n = strlen(argv[i]);
-		if (argv[i][0] != '-' && n > 4 && strcmp(argv[i] + n - 4, ".zip") == 0 &&
-		    nfiles < 256) {
-			files[nfiles++] = argv[i];
-			memmove(argv + i, argv + i + 1, sizeof(char *) * (size_t)(argc - i));
-			argc--;
-		} else {
-			i++;
-		}
-	}
-	if (nfiles == 0) {
-		fprintf(stderr, "madoguchi: import abr needs one or more .zip files\n");
-		return 2;
-	}
+	int rc = import_args(&argc, argv, (const char *const[]){".zip", NULL},
+			     "import abr needs one or more .zip files", &on_error, files, &nfiles);
+	if (rc)
+		return rc;
 	struct config cfg;
 	struct app app;
-	int rc = begin(argc, argv, BOOT_CREATE | BOOT_MIGRATE, &cfg, &app);
+	rc = begin(argc, argv, BOOT_CREATE | BOOT_MIGRATE, &cfg, &app);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	FILE *progress = isatty(STDERR_FILENO) ? stderr : NULL;
