@@ -26,14 +26,19 @@ static size_t count_steps(const struct db_migration *m)
 	return n;
 }
 
+int app_migrate_module(struct db_conn *c, const struct module *m, char *err, size_t errlen)
+{
+	if (!m->migrations)
+		return 0;
+	return db_migrate(c, m->name, m->migrations, count_steps(m->migrations), err, errlen);
+}
+
 int app_migrate(struct app *app, char *err, size_t errlen)
 {
 	struct db_conn *c = db_acquire(app->db);
 	int rc = 0;
 	for (const struct module *const *m = app_modules; *m && rc == 0; m++)
-		if ((*m)->migrations)
-			rc = db_migrate(c, (*m)->name, (*m)->migrations,
-					count_steps((*m)->migrations), err, errlen);
+		rc = app_migrate_module(c, *m, err, errlen);
 	db_release(c);
 	return rc;
 }

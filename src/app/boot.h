@@ -17,5 +17,7 @@ int app_open(struct app *app, struct config *cfg, unsigned flags, char *err, siz
 void app_close(struct app *app);
 /* Applies every module's pending migrations. */
 int app_migrate(struct app *app, char *err, size_t errlen);
+/* Applies one module's pending migrations (its steps end with version 0). */
+int app_migrate_module(struct db_conn *c, const struct module *m, char *err, size_t errlen);
 
 #endif

@@ -13,20 +13,13 @@
 
 #include <cmocka.h>
 
+#include "app/boot.h"
 #include "registry/registry.h"
 
 struct fixture {
 	char dir[64];
 	struct app app;
 };
-
-static size_t count_steps(const struct db_migration *m)
-{
-	size_t n = 0;
-	while (m[n].version)
-		n++;
-	return n;
-}
 
 static int setup(void **state)
 {
@@ -40,8 +33,7 @@ static int setup(void **state)
 	if (!f->app.db)
 		return -1;
 	struct db_conn *c = db_acquire(f->app.db);
-	int rc = db_migrate(c, "registry", registry_module.migrations,
-			    count_steps(registry_module.migrations), err, sizeof err);
+	int rc = app_migrate_module(c, &registry_module, err, sizeof err);
 	db_release(c);
 	*state = f;
 	return rc;

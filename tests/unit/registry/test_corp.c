@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "common/checkdigit.h"
+#include "app/boot.h"
 #include "registry/corp.h"
 
 #define NGEN 2000
@@ -25,14 +26,6 @@ struct fixture {
 	struct app app;
 };
 
-static size_t count_steps(const struct db_migration *m)
-{
-	size_t n = 0;
-	while (m[n].version)
-		n++;
-	return n;
-}
-
 static struct db *open_db(const char *dir, const char *name)
 {
 	char url[160], err[256];
@@ -41,8 +34,7 @@ static struct db *open_db(const char *dir, const char *name)
 	if (!db)
 		return NULL;
 	struct db_conn *c = db_acquire(db);
-	int rc = db_migrate(c, "corp", corp_module.migrations, count_steps(corp_module.migrations),
-			    err, sizeof err);
+	int rc = app_migrate_module(c, &corp_module, err, sizeof err);
 	db_release(c);
 	if (rc != 0) {
 		db_close(db);
