@@ -28,6 +28,8 @@ ABR_DEMO_FILES = mt_pref_all.csv.zip mt_pref_pos_all.csv.zip mt_city_all.csv.zip
 	mt_city_pos_all.csv.zip mt_town_pref30.csv.zip mt_town_pos_pref30.csv.zip \
 	mt_town_all.csv.zip mt_rsdtdsp_rsdt_pref30.csv.zip mt_rsdtdsp_rsdt_pos_pref30.csv.zip \
 	mt_parcel_city302015.csv.zip mt_parcel_pos_city302015.csv.zip
+# Town names of all Japan (japanese-addresses), for addresses outside the ABR files.
+TOWNS_CSV ?= ../shared/data/japanese-addresses/towns.csv
 
 CMAKE_CONFIGURE = cmake -S . -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
@@ -81,6 +83,10 @@ run: deps build-server
 		build/madoguchi import abr --data-dir $(DATA_DIR) --log-level warn \
 			$(addprefix $(ABR_DIR)/,$(ABR_DEMO_FILES)); \
 	else echo "($(ABR_DIR) not found: the demo runs without address data)"; fi
+	@# nationwide town names for the address normalizer (after mt_city_all)
+	@if [ -f $(TOWNS_CSV) ] && [ -f $(ABR_DIR)/mt_city_all.csv.zip ]; then \
+		build/madoguchi import towns --data-dir $(DATA_DIR) --log-level warn $(TOWNS_CSV); \
+	else echo "($(TOWNS_CSV) not found: addresses outside the ABR files stop at the municipality)"; fi
 	@printf '\nOpen http://%s:%s/ in a browser and log in with one of the accounts above.\n' '$(LISTEN)' '$(PORT)'
 	@printf 'Stop the server with Ctrl-C.\n\n'
 	exec build/madoguchi serve --data-dir $(DATA_DIR) --listen $(LISTEN) --port $(PORT)

@@ -17,6 +17,7 @@
 #include "common/lgcode.h"
 #include "common/log.h"
 #include "http/server.h"
+#include "address/address.h"
 #include "registry/corp.h"
 #include "registry/registry.h"
 #include "auth/password.h"
@@ -75,11 +76,16 @@ static void usage(FILE *out)
 	      "  audit verify              check the audit chain and its signed checkpoints\n"
 	      "  import abr [--on-error abort|skip] FILE.zip…\n"
 	      "                            import Address Base Registry zips as published\n"
+	      "  import towns [--on-error abort|skip] towns.csv\n"
+	      "                            import japanese-addresses' nationwide town names\n"
 	      "  import corp [--on-error abort|skip] FILE.csv|FILE.zip…\n"
 	      "                            import the National Tax Agency's 法人番号 files\n"
 	      "                            (UTF-8, UTF-8 with BOM or CP932, detected)\n"
 	      "  corp generate --count N [--seed S] [--encoding utf8|cp932]\n"
-	      "                            write N realistic 法人番号 records to stdout\n\n"
+	      "                            write N realistic 法人番号 records to stdout\n"
+	      "  address normalize [--format ndjson|json|csv|geojson] [--timing] [FILE|-]\n"
+	      "                            normalize one address per line (standard input\n"
+	      "                            when no FILE); needs the imported registry\n\n"
 	      "Every command takes the server options (--data-dir, --db, --config …).\n",
 	      out);
 }
@@ -576,13 +582,20 @@ static int cmd_import(int argc, char **argv)
 		memmove(argv + 2, argv + 3, sizeof(char *) * (size_t)(argc - 2));
 		return cmd_import_corp(argc - 1, argv);
 	}
+	bool towns = argc >= 3 && !strcmp(argv[2], "towns");
+	if (towns)
+		argv[2] = (char *)"abr";
 	if (!sub_command(&argc, argv, "abr"))
 		return 2;
 	enum abr_on_error on_error;
 	const char *files[256];
 	int nfiles = 0;
-	int rc = import_args(&argc, argv, (const char *const[]){".zip", NULL},
-			     "import abr needs one or more .zip files", &on_error, files, &nfiles);
+	int rc = towns ? import_args(&argc, argv, (const char *const[]){".csv", NULL},
+				     "import towns needs a towns.csv file", &on_error, files,
+				     &nfiles) :
+			 import_args(&argc, argv, (const char *const[]){".zip", NULL},
+				     "import abr needs one or more .zip files", &on_error, files,
+				     &nfiles);
 	if (rc)
 		return rc;
 	struct config cfg;
@@ -594,8 +607,9 @@ static int cmd_import(int argc, char **argv)
 	for (int i = 0; i < nfiles && rc == 0; i++) {
 		struct abr_import_stats st;
 		char err[512];
-		if (abr_import_file(&app, files[i], on_error, stderr, progress, &st, err,
-				    sizeof err) != 0) {
+		if ((towns ? towns_import_file : abr_import_file)(&app, files[i], on_error, stderr,
+								  progress, &st, err,
+								  sizeof err) != 0) {
 			fprintf(stderr, "madoguchi: %s\n", err);
 			rc = 1;
 			break;
@@ -603,6 +617,36 @@ static int cmd_import(int argc, char **argv)
 		printf("%s: %s, %llu rows imported, %llu skipped, %.2f s\n", files[i], st.kind,
 		       (unsigned long long)st.rows, (unsigned long long)st.skipped, st.seconds);
 	}
+	end(&cfg, &app);
+	return rc;
+}
+
+static int cmd_address(int argc, char **argv)
+{
+	if (!sub_command(&argc, argv, "normalize"))
+		return 2;
+	const char *fmt_name = take_opt(&argc, argv, "--format");
+	bool timing = take_flag(&argc, argv, "--timing");
+	enum addr_format fmt = ADDR_FMT_NDJSON;
+	if (fmt_name && addr_format_parse(fmt_name, &fmt) != 0) {
+		fprintf(stderr, "madoguchi: --format takes json, ndjson, csv or geojson\n");
+		return 2;
+	}
+	/* FILE or "-" is the last argument unless it is an option's value */
+	const char *path = NULL;
+	if (argc > 2 &&
+	    (!strcmp(argv[argc - 1], "-") ||
+	     (argv[argc - 1][0] != '-' && (argc == 3 || strncmp(argv[argc - 2], "--", 2) != 0 ||
+					   strchr(argv[argc - 2], '='))))) {
+		path = argv[argc - 1];
+		argc--;
+	}
+	struct config cfg;
+	struct app app;
+	int rc = begin(argc, argv, BOOT_MIGRATE, &cfg, &app);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	rc = addr_cli_normalize(&app, path, fmt, timing);
 	end(&cfg, &app);
 	return rc;
 }
@@ -637,6 +681,8 @@ int main(int argc, char **argv)
 		return cmd_import(argc, argv);
 	if (!strcmp(cmd, "corp"))
 		return cmd_corp(argc, argv);
+	if (!strcmp(cmd, "address"))
+		return cmd_address(argc, argv);
 	fprintf(stderr, "madoguchi: unknown command '%s'\n\n", cmd);
 	usage(stderr);
 	return 2;

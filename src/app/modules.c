@@ -1,4 +1,5 @@
 /* The registered modules, platform first. Adding a module is one line here. */
+#include "address/address.h"
 #include "app/app.h"
 #include "app/pages.h"
 #include "app/platform.h"
@@ -19,6 +20,6 @@ static const struct module audit_module = {.name = "audit", .migrations = audit_
 static const struct module jobs_module = {.name = "jobs", .migrations = jobs_migrations};
 
 const struct module *const app_modules[] = {
-	&platform_module,  &audit_module,    &jobs_module, &api_module, &certlogin_module,
-	&mfa_pages_module, &registry_module, &corp_module, NULL,
+	&platform_module,  &audit_module,    &jobs_module, &api_module,     &certlogin_module,
+	&mfa_pages_module, &registry_module, &corp_module, &address_module, NULL,
 };

@@ -3,7 +3,9 @@
  * part, so rsdt_addr_flg is part of its key. Names and
  * codes are kept as published (e.g. "２丁目" with full-width digits); the
  * normalizer reads them through its own folded indexes. Positions live in
- * their own tables because ABR distributes them in separate files. */
+ * their own tables because ABR distributes them in separate files.
+ * town_names holds japanese-addresses' towns.csv (towns_import.c): names and
+ * points of towns nationwide, without ABR's ids. */
 #include "registry/registry.h"
 
 static const struct db_migration registry_migrations[] = {
@@ -46,6 +48,13 @@ static const struct db_migration registry_migrations[] = {
 	 " lg_code TEXT NOT NULL, machiaza_id TEXT NOT NULL, prc_id TEXT NOT NULL,"
 	 " rep_lon DOUBLE PRECISION, rep_lat DOUBLE PRECISION, rep_srid TEXT,"
 	 " PRIMARY KEY (lg_code, machiaza_id, prc_id));",
+	 NULL},
+	{2,
+	 "CREATE TABLE town_names ("
+	 " pref TEXT NOT NULL, city TEXT NOT NULL, town TEXT NOT NULL, koaza TEXT NOT NULL,"
+	 " lat DOUBLE PRECISION, lng DOUBLE PRECISION, lg_code TEXT,"
+	 " PRIMARY KEY (pref, city, town, koaza));"
+	 "CREATE INDEX town_names_lg ON town_names (lg_code);",
 	 NULL},
 	{0, NULL, NULL},
 };

@@ -34,4 +34,13 @@ struct abr_import_stats {
 int abr_import_file(struct app *app, const char *path, enum abr_on_error on_error, FILE *report,
 		    FILE *progress, struct abr_import_stats *st, char *err, size_t errlen);
 
+/* Imports japanese-addresses' towns.csv (header pref,city,town,koaza,lat,lng;
+ * UTF-8) into town_names, upserting by (pref, city, town, koaza), and sets
+ * each row's lg_code from abr_city by prefecture and county + city + ward
+ * name (NULL when no current municipality has that name). Needs
+ * mt_city_all imported first. Same error and progress contract as
+ * abr_import_file. */
+int towns_import_file(struct app *app, const char *path, enum abr_on_error on_error, FILE *report,
+		      FILE *progress, struct abr_import_stats *st, char *err, size_t errlen);
+
 #endif

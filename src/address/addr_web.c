@@ -1,0 +1,244 @@
+/* The address API: GET /api/v1/address/normalize?q= for one address and
+ * POST /api/v1/address/normalize for a batch. Public reference data, so the
+ * routes are public; the index is built from the database at first use and
+ * shared by every worker thread. */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "address/addr_internal.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct addr_index *shared_ix;
+static struct app *shared_app;
+
+const struct addr_index *addr_shared_index(struct app *app, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&shared_lock);
+	if (!shared_ix || shared_app != app) {
+		addr_index_free(shared_ix);
+		shared_ix = NULL;
+		struct db_conn *c = db_acquire(app->db);
+		if (c) {
+			if (addr_index_load(c, &shared_ix, NULL, err, errlen) == 0)
+				shared_app = app;
+			db_release(c);
+		} else {
+			snprintf(err, errlen, "no database connection");
+		}
+	}
+	const struct addr_index *ix = shared_ix;
+	pthread_mutex_unlock(&shared_lock);
+	return ix;
+}
+
+/* The server builds the index in the background as it starts, so that the
+ * first request does not wait a second for it. */
+static pthread_t preload_thread;
+static bool preloading;
+
+static void *preload(void *arg)
+{
+	char err[256];
+	if (!addr_shared_index(arg, err, sizeof err))
+		log_warn("address index not loaded: %s", err);
+	return NULL;
+}
+
+static int addr_start(struct app *app)
+{
+	if (!app->router) /* a CLI command, not the server */
+		return 0;
+	preloading = pthread_create(&preload_thread, NULL, preload, app) == 0;
+	return 0;
+}
+
+static void addr_stop(struct app *app)
+{
+	if (preloading) {
+		pthread_join(preload_thread, NULL);
+		preloading = false;
+	}
+	pthread_mutex_lock(&shared_lock);
+	if (shared_app == app) {
+		addr_index_free(shared_ix);
+		shared_ix = NULL;
+		shared_app = NULL;
+	}
+	pthread_mutex_unlock(&shared_lock);
+}
+
+static const struct addr_index *index_or_503(struct req *r, struct res *s)
+{
+	char err[256];
+	const struct addr_index *ix = addr_shared_index(r->app, err, sizeof err);
+	if (!ix)
+		res_problem(
+			r, s, 503, "ただいま処理できません",
+			"住所データを読み込めませんでした。しばらくしてからもう一度お試しください。");
+	return ix;
+}
+
+static bool format_of(struct req *r, struct res *s, enum addr_format dflt, enum addr_format *f)
+{
+	const char *v = req_query(r, "format");
+	*f = dflt;
+	if (!v || !*v)
+		return true;
+	if (addr_format_parse(v, f) == 0)
+		return true;
+	res_problem(r, s, 400, "出力形式が正しくありません",
+		    "format には json、ndjson、csv、geojson のいずれかを指定してください。");
+	return false;
+}
+
+static const char *content_type(enum addr_format f)
+{
+	switch (f) {
+	case ADDR_FMT_CSV:
+		return "text/csv; charset=utf-8";
+	case ADDR_FMT_GEOJSON:
+		return "application/geo+json";
+	case ADDR_FMT_NDJSON:
+		return "application/x-ndjson";
+	default:
+		return "application/json";
+	}
+}
+
+static void api_normalize_one(struct req *r, struct res *s)
+{
+	const char *q = req_query_error(r) ? NULL : req_query(r, "q");
+	if (!q || !*q) {
+		res_problem(r, s, 400, "住所が指定されていません",
+			    "q に住所を指定してください（例: q=和歌山市七番丁23）。");
+		return;
+	}
+	if (strlen(q) > ADDR_INPUT_MAX) {
+		res_problem(r, s, 400, "住所が長すぎます",
+			    "住所は4096バイト以内で指定してください。");
+		return;
+	}
+	enum addr_format f;
+	if (!format_of(r, s, ADDR_FMT_JSON, &f))
+		return;
+	const struct addr_index *ix = index_or_503(r, s);
+	if (!ix)
+		return;
+	struct addr_work *w = addr_work_new();
+	struct addr_result res;
+	size_t n = strlen(q);
+	addr_normalize(ix, w, q, n, &res);
+	struct buf b;
+	buf_init(&b, (size_t)1 << 20);
+	int rc = f == ADDR_FMT_CSV     ? (addr_csv_header(&b) || addr_result_csv(&b, q, n, &res)) :
+		 f == ADDR_FMT_GEOJSON ? addr_result_feature(&b, q, n, &res) :
+					 addr_result_json(&b, q, n, &res);
+	if (rc == 0 && f != ADDR_FMT_CSV)
+		rc = buf_putc(&b, '\n');
+	addr_work_free(w);
+	if (rc != 0)
+		res_problem(r, s, 500, "処理できませんでした", NULL);
+	else
+		res_text(r, s, 200, content_type(f), b.p, b.len);
+	buf_release(&b);
+}
+
+/* The batch body: {"addresses": ["…", …]}. */
+static json_t *batch_items(struct req *r, struct res *s, json_t *body)
+{
+	json_t *arr = json_object_get(body, "addresses");
+	if (!json_is_array(arr)) {
+		res_problem(r, s, 400, "住所の一覧がありません",
+			    "本文は {\"addresses\": [\"住所\", …]} の形にしてください。");
+		return NULL;
+	}
+	if (json_array_size(arr) == 0 || json_array_size(arr) > ADDR_BATCH_MAX) {
+		res_problem(r, s, 400, "住所の件数が正しくありません",
+			    "1回に送れる住所は1件以上10000件以下です。");
+		return NULL;
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach (arr, i, v) {
+		if (!json_is_string(v) || json_string_length(v) > ADDR_INPUT_MAX) {
+			char detail[160];
+			snprintf(detail, sizeof detail,
+				 "%zu番目の要素が文字列でないか、4096バイトを超えています。",
+				 i + 1);
+			res_problem(r, s, 400, "住所の一覧が正しくありません", detail);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static void api_normalize_batch(struct req *r, struct res *s)
+{
+	enum addr_format f;
+	if (!format_of(r, s, ADDR_FMT_JSON, &f))
+		return;
+	json_t *body = req_json(r, s);
+	if (!body)
+		return;
+	json_t *arr = batch_items(r, s, body);
+	const struct addr_index *ix = arr ? index_or_503(r, s) : NULL;
+	if (!ix) {
+		json_decref(body);
+		return;
+	}
+	struct addr_work *w = addr_work_new();
+	struct buf b;
+	buf_init(&b, (size_t)256 << 20);
+	int rc = f == ADDR_FMT_JSON ?
+			 buf_puts(&b, "{\"items\":[") :
+		 f == ADDR_FMT_GEOJSON ?
+			 buf_puts(&b, "{\"type\":\"FeatureCollection\",\"features\":[") :
+		 f == ADDR_FMT_CSV ? addr_csv_header(&b) :
+				     0;
+	size_t i;
+	json_t *v;
+	json_array_foreach (arr, i, v) {
+		if (rc != 0)
+			break;
+		const char *q = json_string_value(v);
+		size_t n = json_string_length(v);
+		struct addr_result res;
+		addr_normalize(ix, w, q, n, &res);
+		if (i && (f == ADDR_FMT_JSON || f == ADDR_FMT_GEOJSON))
+			rc = buf_putc(&b, ',');
+		if (rc == 0)
+			rc = f == ADDR_FMT_CSV     ? addr_result_csv(&b, q, n, &res) :
+			     f == ADDR_FMT_GEOJSON ? addr_result_feature(&b, q, n, &res) :
+						     addr_result_json(&b, q, n, &res);
+		if (rc == 0 && f == ADDR_FMT_NDJSON)
+			rc = buf_putc(&b, '\n');
+	}
+	if (rc == 0 && (f == ADDR_FMT_JSON || f == ADDR_FMT_GEOJSON))
+		rc = buf_puts(&b, "]}\n");
+	addr_work_free(w);
+	json_decref(body);
+	if (rc != 0)
+		res_problem(r, s, 413, "結果が大きすぎます",
+			    "住所の件数を減らして、分けて送ってください。");
+	else
+		res_text(r, s, 200, content_type(f), b.p, b.len);
+	buf_release(&b);
+}
+
+static const struct route address_routes[] = {
+	{HTTP_GET, "/api/v1/address/normalize", api_normalize_one, NULL, ROUTE_PUBLIC, NULL},
+	/* computes only, changes nothing: no CSRF token needed */
+	{HTTP_POST, "/api/v1/address/normalize", api_normalize_batch, NULL,
+	 ROUTE_PUBLIC | ROUTE_NO_CSRF, NULL},
+	{0, NULL, NULL, NULL, 0, NULL},
+};
+
+const struct module address_module = {
+	.name = "address",
+	.routes = address_routes,
+	.start = addr_start,
+	.stop = addr_stop,
+};

@@ -1,0 +1,101 @@
+/* The address normalizer and geocoder: one free-form Japanese address in,
+ * its parts as the Address Base Registry names them out, with ABR ids, the
+ * match level (the same levels as the Digital Agency's abr-geocoder) and a
+ * point. It works on an immutable in-memory index built once from the
+ * registry tables (abr_* and town_names), so one index serves every thread. */
+#ifndef MADO_ADDRESS_H
+#define MADO_ADDRESS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "app/app.h"
+#include "common/buf.h"
+
+/* Routes under /api/v1/address. */
+extern const struct module address_module;
+
+/* Longest input read, in bytes; a longer line is refused (level error). */
+#define ADDR_INPUT_MAX 4096
+/* Lines a batch request may hold. */
+#define ADDR_BATCH_MAX 10000
+
+enum addr_level {
+	ADDR_ERROR = 0,
+	ADDR_UNKNOWN,
+	ADDR_PREFECTURE,
+	ADDR_CITY,
+	ADDR_MACHIAZA,
+	ADDR_MACHIAZA_DETAIL,
+	ADDR_RESIDENTIAL_BLOCK,
+	ADDR_RESIDENTIAL_DETAIL,
+	ADDR_PARCEL,
+};
+/* "error", "unknown", … "parcel", as abr-geocoder writes them. */
+const char *addr_level_name(enum addr_level l);
+
+struct addr_index;
+
+struct addr_index_stats {
+	size_t prefs, cities, towns, blocks, residences, parcels, memory_bytes;
+	double seconds;
+};
+
+/* Builds the index from the registry tables. Returns 0, or -1 with a message
+ * in err. An empty registry gives an index that finds nothing (level
+ * unknown), not an error. */
+int addr_index_load(struct db_conn *c, struct addr_index **out, struct addr_index_stats *st,
+		    char *err, size_t errlen);
+void addr_index_free(struct addr_index *ix);
+
+/* A normalized address. Every string is NULL when absent; strings point into
+ * the index or into the addr_work that produced them (valid until its next
+ * use). */
+struct addr_result {
+	enum addr_level level;
+	const char *error; /* why the level is error (English, for logs and API) */
+	const char *pref, *county, *city, *ward, *oaza_cho, *chome, *koaza;
+	const char *blk_num, *rsdt_num, *rsdt_num2, *prc_num1, *prc_num2, *prc_num3;
+	const char *others; /* what followed: building, floor, room … */
+	const char *lg_code, *machiaza_id, *blk_id, *rsdt_id, *prc_id;
+	bool has_point;
+	double lat, lon;
+	enum addr_level coord_level; /* which part the point belongs to */
+};
+
+/* Per-thread scratch space. */
+struct addr_work;
+struct addr_work *addr_work_new(void);
+void addr_work_free(struct addr_work *w);
+
+/* Normalizes s[0..n). Never fails: bad input gives level ADDR_ERROR with
+ * res->error set. Time is bounded by ADDR_INPUT_MAX. */
+void addr_normalize(const struct addr_index *ix, struct addr_work *w, const char *s, size_t n,
+		    struct addr_result *res);
+
+/* Output formats of the CLI and the API. */
+enum addr_format { ADDR_FMT_JSON, ADDR_FMT_NDJSON, ADDR_FMT_CSV, ADDR_FMT_GEOJSON };
+int addr_format_parse(const char *s, enum addr_format *out); /* 0 or -EINVAL */
+
+/* Appends one result as a JSON object (input first) to b. Returns 0 or
+ * -E2BIG. */
+int addr_result_json(struct buf *b, const char *input, size_t n, const struct addr_result *r);
+/* The CSV header line and one CSV row (RFC 4180, CRLF), the same columns. */
+int addr_csv_header(struct buf *b);
+int addr_result_csv(struct buf *b, const char *input, size_t n, const struct addr_result *r);
+/* One GeoJSON Feature (Point, or null geometry without a point). */
+int addr_result_feature(struct buf *b, const char *input, size_t n, const struct addr_result *r);
+
+/* The index the server shares, loaded from app->db at first use (later calls
+ * wait for it). NULL with a message in err when loading failed. */
+const struct addr_index *addr_shared_index(struct app *app, char *err, size_t errlen);
+
+/* `madoguchi address normalize [--format F] [--timing] [FILE|-]`: reads one
+ * address per line from path (NULL or "-": standard input), writes the
+ * results to standard output, progress to a terminal on standard error, and
+ * with timing one line "[madoguchi] n=… load_s=… normalize_s=… addr_per_s=…"
+ * on standard error. Returns the exit status. */
+int addr_cli_normalize(struct app *app, const char *path, enum addr_format fmt, bool timing);
+
+#endif
