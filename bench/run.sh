@@ -6,6 +6,7 @@
 #      SQLite, with a different resident on each entry and with no subject.
 #   3. Registries: the ABR parcel import of 和歌山市 and 1,000,000 corporate
 #      number records generated and imported (build/bench_corp).
+#   4. Address normalizer beside the two published peers (bench/address.sh).
 # Record the figures in docs/PERFORMANCE.md with the commands above them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,3 +35,9 @@ echo
 echo "## Corporate numbers: generate and import 1,000,000 records (UTF-8, then CP932)"
 "$build/bench_corp" -n 1000000
 "$build/bench_corp" -n 1000000 -s
+echo
+echo "## Address normalizer beside abr-geocoder and normalize-japanese-addresses (bench/address.sh)"
+"$root/bench/address.sh" "$build"
+echo
+echo "## Synthetic population: 1,000,000 residents of 和歌山市 through the bulk path (build/bench_populate)"
+"$build/bench_populate" -a "$abr" 1000000

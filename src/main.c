@@ -20,6 +20,7 @@
 #include "address/address.h"
 #include "registry/corp.h"
 #include "registry/registry.h"
+#include "resident/resident.h"
 #include "auth/password.h"
 
 #define DEFAULT_ABR_CITY "../shared/data/abr/mt_city_all.csv.zip"
@@ -85,7 +86,13 @@ static void usage(FILE *out)
 	      "                            write N realistic 法人番号 records to stdout\n"
 	      "  address normalize [--format ndjson|json|csv|geojson] [--timing] [FILE|-]\n"
 	      "                            normalize one address per line (standard input\n"
-	      "                            when no FILE); needs the imported registry\n\n"
+	      "                            when no FILE); needs the imported registry\n"
+	      "  resident import --lg-code CODE [--on-error abort|skip] FILE.csv…\n"
+	      "                            import residents (UTF-8, BOM or CP932; 和暦 dates)\n"
+	      "  resident export --lg-code CODE [--as-of DATE] [--with-mynumber] [-o FILE]\n"
+	      "                            write the residents as of DATE in the import format\n"
+	      "  demo populate --residents N [--seed S] [--lg-code 302015]\n"
+	      "                            make a synthetic population for a municipality\n\n"
 	      "Every command takes the server options (--data-dir, --db, --config …).\n",
 	      out);
 }
@@ -625,6 +632,17 @@ static int cmd_address(int argc, char **argv)
 {
 	if (!sub_command(&argc, argv, "normalize"))
 		return 2;
+	if (take_flag(&argc, argv, "--help") || take_flag(&argc, argv, "-h")) {
+		fputs("usage: madoguchi address normalize [--format ndjson|json|csv|geojson] "
+		      "[--timing] [server options] [FILE|-]\n\n"
+		      "Reads one address per line (standard input without FILE) and writes one\n"
+		      "result per line in input order: the parts as the Address Base Registry\n"
+		      "names them, lg_code and ABR ids, match_level (as abr-geocoder), lat/lon.\n"
+		      "--timing prints n, load_s, normalize_s and addr_per_s to standard error.\n"
+		      "The registry comes from the data directory (madoguchi import abr / towns).\n",
+		      stdout);
+		return 0;
+	}
 	const char *fmt_name = take_opt(&argc, argv, "--format");
 	bool timing = take_flag(&argc, argv, "--timing");
 	enum addr_format fmt = ADDR_FMT_NDJSON;
@@ -647,6 +665,24 @@ static int cmd_address(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	rc = addr_cli_normalize(&app, path, fmt, timing);
+	end(&cfg, &app);
+	return rc;
+}
+
+/* `resident import|export` and `demo populate`: the module takes its own
+ * arguments out of argv, the rest opens the application. */
+static int cmd_resident(int argc, char **argv)
+{
+	char *own[300];
+	int nown = resident_cli_split(&argc, argv, own, 300);
+	if (nown < 0)
+		return 2;
+	struct config cfg;
+	struct app app;
+	int rc = begin(argc, argv, BOOT_CREATE | BOOT_MIGRATE, &cfg, &app);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	rc = resident_cli(&app, nown, own);
 	end(&cfg, &app);
 	return rc;
 }
@@ -681,6 +717,8 @@ int main(int argc, char **argv)
 		return cmd_import(argc, argv);
 	if (!strcmp(cmd, "corp"))
 		return cmd_corp(argc, argv);
+	if (!strcmp(cmd, "resident") || !strcmp(cmd, "demo"))
+		return cmd_resident(argc, argv);
 	if (!strcmp(cmd, "address"))
 		return cmd_address(argc, argv);
 	fprintf(stderr, "madoguchi: unknown command '%s'\n\n", cmd);

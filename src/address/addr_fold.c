@@ -63,17 +63,36 @@ static bool counts_after(const char *s, size_t n)
 	       starts_with(s, n, "-");
 }
 
-/* Whether what precedes (ending at s[n]) makes it a number: a dash, 番, 番地
- * or の right after a digit. */
+/* Whether s[0..n) ends with a digit, 番 or 地: what a number follows. */
+static bool after_number(const char *s, size_t n)
+{
+	return (n >= 1 && s[n - 1] >= '0' && s[n - 1] <= '9') ||
+	       (n >= 3 && (memcmp(s + n - 3, "番", 3) == 0 || memcmp(s + n - 3, "地", 3) == 0));
+}
+
+/* Whether what precedes (ending at s[n]) makes it a number: a dash, 番, 番地,
+ * or の after a number (jtext made it ノ between kanji: 十一番地ノ四). */
 static bool counts_before(const char *s, size_t n)
 {
 	if (n >= 1 && s[n - 1] == '-')
 		return true;
 	if (n >= 3 && (memcmp(s + n - 3, "番", 3) == 0 || memcmp(s + n - 3, "地", 3) == 0))
 		return true;
-	if (n >= 4 && memcmp(s + n - 3, "の", 3) == 0 && s[n - 4] >= '0' && s[n - 4] <= '9')
+	if (n >= 3 && (memcmp(s + n - 3, "の", 3) == 0 || memcmp(s + n - 3, "ノ", 3) == 0) &&
+	    after_number(s, n - 3))
 		return true;
 	return false;
+}
+
+/* ノ between a number and a number is the particle の (11番地の4). */
+static bool particle_no(const char *s, size_t n, size_t i)
+{
+	uint32_t next = 0;
+	if (!after_number(s, i) || i + 3 >= n)
+		return false;
+	if (s[i + 3] >= '0' && s[i + 3] <= '9')
+		return true;
+	return utf8_decode(s + i + 3, n - i - 3, &next) != 0 && is_numeral(next);
 }
 
 int addr_fold(struct buf *out, struct buf *tmp, const char *s, size_t n)
@@ -90,7 +109,7 @@ int addr_fold(struct buf *out, struct buf *tmp, const char *s, size_t n)
 		if (k == 0)
 			return -EILSEQ;
 		if (!is_numeral(cp)) {
-			const char *v = variant(cp);
+			const char *v = cp == 0x30CE && particle_no(p, len, i) ? "の" : variant(cp);
 			if (v) {
 				if (buf_append(out, p + copied, i - copied) != 0 ||
 				    buf_puts(out, v) != 0)

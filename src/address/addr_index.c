@@ -351,9 +351,9 @@ static uint32_t new_town(struct addr_index *ix, const struct addr_town *t)
 	return (uint32_t)ix->ntowns++;
 }
 
-/* Keys of a town: its folded 大字 + 丁目 (without a leading 大字/字), the same
- * with a final 町 left out as an alias, and for a 小字 also 大字 + 小字 and the
- * 小字 alone under its 大字 (base, when known). */
+/* Keys of a town: its folded 大字 + 丁目 (+ 小字) without a leading 大字/字,
+ * aliases with a 町 left out, and for a 小字 the 小字 alone under its 大字
+ * (base, when known). */
 static void add_town_keys(struct build *b, uint32_t ti, uint32_t base)
 {
 	struct addr_index *ix = b->ix;
@@ -361,7 +361,6 @@ static void add_town_keys(struct build *b, uint32_t ti, uint32_t base)
 	buf_reset(&b->raw);
 	buf_puts(&b->raw, strip_aza(t->oaza_cho ? t->oaza_cho : ""));
 	buf_puts(&b->raw, t->chome ? t->chome : "");
-	size_t base_len = b->raw.len;
 	if (t->koaza)
 		buf_puts(&b->raw, strip_aza(t->koaza));
 	const char *k = fold(b, buf_cstr(&b->raw));
@@ -369,14 +368,24 @@ static void add_town_keys(struct build *b, uint32_t ti, uint32_t base)
 		return;
 	size_t n = strlen(k);
 	ix_add(ix, AK_TOWN, t->city, k, n, ti);
-	if (!t->koaza && !t->chome && n > 6 && !strcmp(k + n - 3, "町"))
-		ix_add(ix, AK_TOWN_ALIAS, t->city, k, n - 3, ti);
+	/* 町 is often left out when written: 西川 for 西川町, 木之本西山 for
+	 * 木之本町西山. Each 町 after the first character gives an alias
+	 * without it (at most two, so the table stays small). */
+	char alias[KEY_MAX];
+	int made = 0;
+	for (size_t i = 3; i + 3 <= n && n < sizeof alias && made < 2; i++) {
+		if (memcmp(k + i, "町", 3) != 0)
+			continue;
+		memcpy(alias, k, i);
+		memcpy(alias + i, k + i + 3, n - i - 3);
+		ix_add(ix, AK_TOWN_ALIAS, t->city, alias, n - 3, ti);
+		made++;
+	}
 	if (t->koaza && base != UINT32_MAX) {
 		const char *kk = fold(b, strip_aza(t->koaza));
 		if (kk && *kk)
 			ix_add(ix, AK_KOAZA, base, kk, strlen(kk), ti);
 	}
-	(void)base_len;
 }
 
 static uint32_t town_by_id(const struct addr_index *ix, uint32_t city, const char *id)
@@ -666,6 +675,23 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Gives back what the doubling arrays over-allocated (up to half of each). */
+static void shrink(struct addr_index *ix)
+{
+#define SHRINK(arr, n, cap)                                                                        \
+	if ((n) > 0 && (n) < (cap)) {                                                              \
+		arr = xrealloc(arr, (n) * sizeof(*(arr)));                                         \
+		cap = n;                                                                           \
+	}
+	SHRINK(ix->towns, ix->ntowns, ix->cap_towns);
+	SHRINK(ix->blocks, ix->nblocks, ix->cap_blocks);
+	SHRINK(ix->rsdts, ix->nrsdts, ix->cap_rsdts);
+	SHRINK(ix->parcels, ix->nparcels, ix->cap_parcels);
+	SHRINK(ix->ents, ix->nents, ix->cap_ents);
+	SHRINK(ix->keys, ix->keys_len, ix->keys_cap);
+#undef SHRINK
+}
+
 int addr_index_load(struct db_conn *c, struct addr_index **out, struct addr_index_stats *st,
 		    char *err, size_t errlen)
 {
@@ -698,6 +724,7 @@ int addr_index_load(struct db_conn *c, struct addr_index **out, struct addr_inde
 	}
 	if (!ix->slots)
 		grow_slots(ix);
+	shrink(ix);
 	if (st) {
 		*st = (struct addr_index_stats){
 			.prefs = ix->nprefs,

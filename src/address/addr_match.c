@@ -267,6 +267,56 @@ static uint32_t town_by_dash(const struct addr_index *ix, uint32_t city, const s
 	return hit;
 }
 
+/* Kyoto writes the streets before the town: 河原町通二条下ル一之船入町,
+ * 西中筋通北小路通上る丸屋町. When no town starts at i, the town is looked
+ * for right after the last 上ル/下ル/西入/東入 (or る/入ル forms) within
+ * the next few dozen characters. */
+static uint32_t kyoto_town(const struct addr_index *ix, uint32_t city, const struct text *t,
+			   size_t i, size_t *end)
+{
+	static const char *const marks[] = {"上ル",   "下ル",   "上る",   "下る", "西入ル",
+					    "東入ル", "西入る", "東入る", "西入", "東入"};
+	const struct addr_city *c = &ix->cities[city];
+	if (!c->city || strcmp(c->city, "京都市") != 0)
+		return 0;
+	size_t limit = i + 240 < t->len ? i + 240 : t->len, after = 0;
+	for (size_t j = i; j < limit; j++)
+		for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
+			if (at(t, j, marks[m])) {
+				after = j + strlen(marks[m]);
+				break;
+			}
+	return after ? longest(ix, AK_TOWN, city, t, after, end) : 0;
+}
+
+/* The reading that takes town (ending the name at end) with its 小字 and
+ * numbers. */
+static void town_reading(const struct addr_index *ix, const struct text *t, uint32_t town,
+			 size_t end, struct reading *r)
+{
+	r->town = town;
+	r->level = ix->towns[town].detail ? ADDR_MACHIAZA_DETAIL : ADDR_MACHIAZA;
+	r->end = end;
+	/* a 小字 after its 大字, with or without 字 */
+	size_t q = skip_ws(t, end), kend = 0;
+	if (at(t, q, "小字"))
+		q += 6;
+	else if (at(t, q, "字"))
+		q += 3;
+	uint32_t k = longest(ix, AK_KOAZA, town, t, q, &kend);
+	if (k) {
+		r->town = ix->ents[k].value;
+		r->level = ADDR_MACHIAZA_DETAIL;
+		r->end = kend;
+	}
+	match_numbers(ix, t, r->end, r);
+}
+
+/* The town and below. Up to three ways to read the town are each followed
+ * to the end and the deepest reading wins (on a tie, the one that reads
+ * further, then the plain name): the longest name; the 丁目 written as a
+ * number and a dash (太田4-13 may be 太田 parcel 4-13 or 太田4丁目 block
+ * 13); a name with its 町 left out. Kyoto's street form is the fallback. */
 static void match_town(const struct addr_index *ix, const struct text *t, size_t i,
 		       struct reading *r)
 {
@@ -276,33 +326,24 @@ static void match_town(const struct addr_index *ix, const struct text *t, size_t
 		p += 6;
 	else if (at(t, p, "字"))
 		p += 3;
-	size_t end = 0, dend = 0;
-	uint32_t e = longest(ix, AK_TOWN, r->city, t, p, &end);
-	uint32_t d = town_by_dash(ix, r->city, t, p, &dend);
-	if (d && (!e || dend > end)) {
-		e = d;
-		end = dend;
+	size_t ends[3] = {0, 0, 0};
+	uint32_t cand[3];
+	cand[0] = longest(ix, AK_TOWN, r->city, t, p, &ends[0]);
+	cand[1] = town_by_dash(ix, r->city, t, p, &ends[1]);
+	cand[2] = longest(ix, AK_TOWN_ALIAS, r->city, t, p, &ends[2]);
+	if (!cand[0] && !cand[1] && !cand[2])
+		cand[0] = kyoto_town(ix, r->city, t, p, &ends[0]);
+	struct reading base = *r;
+	bool found = false;
+	for (int c = 0; c < 3; c++) {
+		if (!cand[c])
+			continue;
+		struct reading x = base;
+		town_reading(ix, t, ix->ents[cand[c]].value, ends[c], &x);
+		if (!found || better(&x, r))
+			*r = x;
+		found = true;
 	}
-	if (!e)
-		e = longest(ix, AK_TOWN_ALIAS, r->city, t, p, &end);
-	if (!e)
-		return;
-	r->town = ix->ents[e].value;
-	r->level = ix->towns[r->town].detail ? ADDR_MACHIAZA_DETAIL : ADDR_MACHIAZA;
-	r->end = end;
-	/* a 小字 after its 大字, with or without 字 */
-	size_t q = skip_ws(t, end), kend = 0;
-	if (at(t, q, "小字"))
-		q += 6;
-	else if (at(t, q, "字"))
-		q += 3;
-	uint32_t k = longest(ix, AK_KOAZA, r->town, t, q, &kend);
-	if (k) {
-		r->town = ix->ents[k].value;
-		r->level = ADDR_MACHIAZA_DETAIL;
-		r->end = kend;
-	}
-	match_numbers(ix, t, r->end, r);
 }
 
 /* Municipality and below, under prefecture pref (UINT32_MAX: any). */
@@ -387,6 +428,8 @@ static void fill(const struct addr_index *ix, struct addr_work *w, const struct 
 		set_point(res, p->has_point, p->lat, p->lon, ADDR_PREFECTURE);
 	}
 	size_t i = skip_ws(t, r->end);
+	if (i < t->len && t->p[i] == '-' && r->town != UINT32_MAX) /* 白山1-[1-1] */
+		i = skip_ws(t, i + 1);
 	size_t j = t->len;
 	while (j > i && (t->p[j - 1] == ' ' || t->p[j - 1] == '\t'))
 		j--;

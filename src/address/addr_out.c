@@ -181,13 +181,11 @@ int addr_csv_header(struct buf *b)
  * that a spreadsheet does not run it as a formula. */
 static int put_csv(struct buf *b, const char *s, size_t n)
 {
-	int rc = 0;
-	if (n && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@'))
-		rc = buf_putc(b, '\'');
 	bool quote =
 		memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) || memchr(s, '\r', n);
-	if (rc == 0 && quote)
-		rc = buf_putc(b, '"');
+	int rc = quote ? buf_putc(b, '"') : 0;
+	if (rc == 0 && n && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@'))
+		rc = buf_putc(b, '\'');
 	size_t i = 0;
 	while (rc == 0 && i < n) {
 		uint32_t cp;

@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
 #include "address/addr_internal.h"
+#include "common/jsonin.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -146,13 +148,29 @@ static void api_normalize_one(struct req *r, struct res *s)
 	buf_release(&b);
 }
 
-/* The batch body: {"addresses": ["…", …]}. */
+/* The body as JSON: an array or an object (req_json takes objects only). */
+static json_t *body_json(struct req *r, struct res *s)
+{
+	const char *ct = req_header(r, "Content-Type");
+	if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+		res_problem(r, s, 415, "この形式の本文は受け付けられません",
+			    "Content-Type には application/json を指定してください。");
+		return NULL;
+	}
+	char err[160];
+	json_t *j = jsonin_parse(r->body, r->body_len, err, sizeof err);
+	if (!j)
+		res_problem(r, s, 400, "JSON の形式に誤りがあります", err);
+	return j;
+}
+
+/* The batch body: ["…", …] or {"addresses": ["…", …]}. */
 static json_t *batch_items(struct req *r, struct res *s, json_t *body)
 {
-	json_t *arr = json_object_get(body, "addresses");
+	json_t *arr = json_is_array(body) ? body : json_object_get(body, "addresses");
 	if (!json_is_array(arr)) {
 		res_problem(r, s, 400, "住所の一覧がありません",
-			    "本文は {\"addresses\": [\"住所\", …]} の形にしてください。");
+			    "本文は住所の配列か {\"addresses\": [\"住所\", …]} にしてください。");
 		return NULL;
 	}
 	if (json_array_size(arr) == 0 || json_array_size(arr) > ADDR_BATCH_MAX) {
@@ -180,7 +198,7 @@ static void api_normalize_batch(struct req *r, struct res *s)
 	enum addr_format f;
 	if (!format_of(r, s, ADDR_FMT_JSON, &f))
 		return;
-	json_t *body = req_json(r, s);
+	json_t *body = body_json(r, s);
 	if (!body)
 		return;
 	json_t *arr = batch_items(r, s, body);

@@ -23,6 +23,12 @@ void keys_free(struct keys *k);
 /* Derives a 32-byte subkey for a named purpose (crypto_kdf, context "madoguch"). */
 void keys_derive(const struct keys *k, unsigned long id, unsigned char out[32]);
 
-enum { KEY_TOKEN_HASH = 1, KEY_TOTP_ENC = 2, KEY_CSRF = 3 };
+enum {
+	KEY_TOKEN_HASH = 1,
+	KEY_TOTP_ENC = 2,
+	KEY_CSRF = 3,
+	KEY_MYNUMBER_ENC = 4, /* resident/: XChaCha20-Poly1305 key of stored My Numbers */
+	KEY_MYNUMBER_IDX = 5, /* resident/: keyed BLAKE2b blind index of My Numbers */
+};
 
 #endif

@@ -7,6 +7,7 @@
 #include "jobs/jobs.h"
 #include "registry/corp.h"
 #include "registry/registry.h"
+#include "resident/resident.h"
 
 static const struct module platform_module = {
 	.name = "platform",
@@ -20,6 +21,15 @@ static const struct module audit_module = {.name = "audit", .migrations = audit_
 static const struct module jobs_module = {.name = "jobs", .migrations = jobs_migrations};
 
 const struct module *const app_modules[] = {
-	&platform_module,  &audit_module,    &jobs_module, &api_module,     &certlogin_module,
-	&mfa_pages_module, &registry_module, &corp_module, &address_module, NULL,
+	&platform_module,
+	&audit_module,
+	&jobs_module,
+	&api_module,
+	&certlogin_module,
+	&mfa_pages_module,
+	&registry_module,
+	&corp_module,
+	&resident_module,
+	&address_module,
+	NULL,
 };

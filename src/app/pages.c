@@ -15,6 +15,7 @@
 #include "common/utf8.h"
 #include "jobs/jobs.h"
 #include "http/req_internal.h"
+#include "resident/resident.h"
 #include "web/assets.h"
 
 /* Where to go after log-in: a local path only, never another site. */
@@ -249,11 +250,44 @@ static const char *action_ja(const char *action)
 		{"account.totp_begin", "確認コード（2段階認証）の設定開始"},
 		{"account.totp", "確認コード（2段階認証）の有効化"},
 		{"certificate.register", "ログイン用電子証明書の登録"},
+		{"resident.read", "住民記録の閲覧"},
+		{"resident.search", "住民記録の検索"},
+		{"resident.history", "住民記録の異動履歴の閲覧"},
+		{"resident.household", "世帯の構成員の閲覧"},
+		{"resident.prefill", "申請書への記入のための住民記録の利用"},
+		{"resident.change", "住民記録の異動の記録"},
+		{"resident.mynumber", "個人番号の利用"},
+		{"resident.export", "住民記録の書き出し"},
 	};
 	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
 		if (strcmp(tab[i].a, action) == 0)
 			return tab[i].ja;
 	return action;
+}
+
+/* Merges two arrays of audit entries, each newest first, into one newest
+ * first of at most limit entries (an entry has one subject: no duplicates).
+ * Steals both arrays. */
+static json_t *merge_by_seq(json_t *a, json_t *b, int limit)
+{
+	json_t *out = json_array();
+	size_t i = 0, j = 0;
+	while ((int)json_array_size(out) < limit &&
+	       (i < json_array_size(a) || j < json_array_size(b))) {
+		json_t *x = json_array_get(a, i), *y = json_array_get(b, j);
+		json_int_t sx = x ? json_integer_value(json_object_get(x, "seq")) : -1;
+		json_int_t sy = y ? json_integer_value(json_object_get(y, "seq")) : -1;
+		if (sx >= sy) {
+			json_array_append(out, x);
+			i++;
+		} else {
+			json_array_append(out, y);
+			j++;
+		}
+	}
+	json_decref(a);
+	json_decref(b);
+	return out;
 }
 
 json_t *history_items(struct req *r, int64_t before, int limit, int64_t *next_before)
@@ -264,6 +298,20 @@ json_t *history_items(struct req *r, int64_t before, int limit, int64_t *next_be
 	*next_before = 0;
 	if (audit_list_subject(app_db(r), r->who.lg_code, subj, before, limit, &items) != 0)
 		return NULL;
+	/* a resident also sees every use of their resident record (住民記録) */
+	char code[12];
+	if (r->who.kind == PRINCIPAL_RESIDENT &&
+	    resident_of_account(r->app, r->who.lg_code, r->who.account_id, code) == 0) {
+		char rsubj[32];
+		snprintf(rsubj, sizeof rsubj, "resident:%s", code);
+		json_t *more = NULL;
+		if (audit_list_subject(app_db(r), r->who.lg_code, rsubj, before, limit, &more) !=
+		    0) {
+			json_decref(items);
+			return NULL;
+		}
+		items = merge_by_seq(items, more, limit);
+	}
 	size_t i;
 	json_t *e;
 	json_array_foreach (items, i, e) {
@@ -328,9 +376,10 @@ static void page_staff(struct req *r, struct res *s)
 	json_t *ctx = json_object();
 	json_object_set_new(
 		ctx, "can",
-		json_pack("{s:b, s:b, s:b, s:b}", "accounts_read", req_can(r, "accounts.read"),
+		json_pack("{s:b, s:b, s:b, s:b, s:b}", "accounts_read", req_can(r, "accounts.read"),
 			  "users_admin", req_can(r, "users.admin"), "jobs_admin",
-			  req_can(r, "jobs.admin"), "audit_verify", req_can(r, "audit.verify")));
+			  req_can(r, "jobs.admin"), "audit_verify", req_can(r, "audit.verify"),
+			  "residents_read", req_can(r, "resident.read")));
 	page_render(r, s, 200, "staff_home", "職員メニュー", "staff", ctx);
 }
 

@@ -5,9 +5,12 @@
 #include <string.h>
 
 static const char *const p_resident[] = {"self.read", "self.write", NULL};
-static const char *const p_clerk[] = {"staff.console", "accounts.read", NULL};
-static const char *const p_supervisor[] = {"staff.console", "accounts.read", "accounts.write",
-					   NULL};
+/* resident.read / resident.write: the resident record (住民記録), see
+ * docs/internals/resident.md; not given to sysadmin on purpose. */
+static const char *const p_clerk[] = {"staff.console", "accounts.read", "resident.read",
+				      "resident.write", NULL};
+static const char *const p_supervisor[] = {"staff.console", "accounts.read",  "accounts.write",
+					   "resident.read", "resident.write", NULL};
 static const char *const p_sysadmin[] = {"staff.console",
 					 "accounts.read",
 					 "accounts.write",

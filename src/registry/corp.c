@@ -46,11 +46,36 @@ int corp_fold(struct buf *out, const char *s, size_t n)
 	int rc = jtext_fold_for_match(&t, s, n, JTEXT_FOLD_HIRAGANA);
 	if (rc != 0)
 		goto out;
+	/* Abbreviated legal forms, as people type them (NFKC made ㈱ into (株)):
+	 * the registry always spells them out. */
+	static const struct {
+		const char *abbr, *full;
+	} forms[] = {{"(株)", "株式会社"}, {"(有)", "有限会社"}, {"(合)", "合同会社"},
+		     {"(資)", "合資会社"}, {"(名)", "合名会社"}, {"(社)", "社団法人"},
+		     {"(財)", "財団法人"}};
 	size_t start = out->len;
 	for (size_t i = 0; i < t.len; i++) {
 		char ch = t.p[i];
 		if (ch == ' ' || ch == '\t')
 			continue;
+		if (ch == '(') {
+			size_t f = 0;
+			while (f < sizeof forms / sizeof forms[0] &&
+			       (t.len - i < strlen(forms[f].abbr) ||
+				memcmp(t.p + i, forms[f].abbr, strlen(forms[f].abbr)) != 0))
+				f++;
+			if (f < sizeof forms / sizeof forms[0]) {
+				rc = buf_puts(out, forms[f].full);
+				if (rc != 0) {
+					out->len = start;
+					if (out->p)
+						out->p[start] = '\0';
+					goto out;
+				}
+				i += strlen(forms[f].abbr) - 1;
+				continue;
+			}
+		}
 		if (ch >= 'A' && ch <= 'Z')
 			ch = (char)(ch - 'A' + 'a');
 		rc = buf_putc(out, ch);

@@ -48,7 +48,9 @@ int corp_generate(FILE *out, unsigned long count, uint64_t seed, bool cp932);
 
 /* The folding applied to names, furigana and queries before comparing them:
  * jtext_fold_for_match with katakana → hiragana (width, half-width kana,
- * old kanji …), then spaces removed and ASCII lower-cased. Appends to out;
+ * old kanji …), then spaces removed, ASCII lower-cased and abbreviated legal
+ * forms spelled out ((株) and ㈱ → 株式会社, (有) → 有限会社, (合), (資), (名), (社),
+ * (財)). Appends to out;
  * returns 0 or a negative errno (-EILSEQ, -E2BIG, -EIO). */
 int corp_fold(struct buf *out, const char *s, size_t n);
 

@@ -153,6 +153,10 @@ describe('a clerk of one municipality cannot read another\'s data', () => {
 			['GET', '/api/v1/me/access-log'],
 			['GET', `/api/v1/me/access-log?account_id=:id`],
 			['GET', `/api/v1/me/access-log?subject=:id`],
+			// the resident record (resident.test.mjs walks it with real 住民票コード)
+			['GET', `/api/v1/residents?q=${encodeURIComponent(SECRET.name)}&purpose=x`],
+			['POST', '/api/v1/residents/search'],
+			['GET', '/api/v1/me/resident'],
 		];
 		for (const who of ['bClerk', 'bAdmin']) {
 			for (const [method, tmpl] of routes) {
@@ -171,7 +175,7 @@ describe('a clerk of one municipality cannot read another\'s data', () => {
 	it('HTML pages of B\'s staff show none of A\'s data and refuse A ids', async () => {
 		const clerk = ctx.client();
 		assert.equal((await clerk.formLogin(B.lg, B.clerk.login, B.clerk.password)).status, 303);
-		for (const p of ['/staff', '/me', '/me/history']) {
+		for (const p of ['/staff', '/me', '/me/history', '/staff/residents']) {
 			const r = await clerk.page(p);
 			assert.equal(r.status, 200, `${p}: ${r}`);
 			assertNoAData(r, `B clerk ${p}`);

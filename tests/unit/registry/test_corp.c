@@ -391,6 +391,9 @@ static void given_numbers_and_search(void **state)
 		{"abc ネットワーク", "7123456789012"}, /* ASCII for full-width letters */
 		{"ｴｰﾋﾞｰｼｰ", "7123456789012"},          /* half-width furigana */
 		{"ＡＢＣネット", "7123456789012"},
+		{"㈱まどぐち100", "5835678256246"},        /* ㈱ for 株式会社 */
+		{"（株）マドグチ１００", "5835678256246"}, /* (株) for 株式会社 */
+		{"(有)まどぐち", NULL},                    /* 有限会社 is another form */
 		{"ち%て", NULL}, /* would match 株式会社まどぐち100%てすと as a wildcard */
 		{"ち_00", NULL},
 		{"まどぐち_", NULL},

@@ -1,0 +1,277 @@
+/* Recording a change (異動): the current version is closed on the 異動日 and
+ * a new one opened with the changed fields; the residents row, a cache of
+ * the newest version, follows. Nothing is ever overwritten, so the record as
+ * of any past date stays answerable. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+#include "resident/resident_internal.h"
+
+/* The current state read from residents, strings owned here. */
+struct current {
+	int64_t id, seq;
+	char valid_from[RES_DATE_LEN + 1];
+	char *v[13]; /* juminhyo_code … prc_id, as RES_STATE_COLS without sex */
+	int sex, status;
+};
+
+static void current_release(struct current *cur)
+{
+	for (int i = 0; i < 13; i++)
+		free(cur->v[i]);
+}
+
+/* Returns 0, -ENOENT or -EIO. */
+static int read_current(struct db_conn *c, const char *lg_code, const char *jc, struct current *cur)
+{
+	struct db_stmt *st;
+	if (db_prepare(c,
+		       "SELECT id, seq, valid_from, " RES_STATE_COLS " FROM residents WHERE "
+		       "lg_code = ? AND juminhyo_code = ?",
+		       &st) != 0)
+		return -EIO;
+	db_bind_text(st, 1, lg_code);
+	db_bind_text(st, 2, jc);
+	int s = db_step(st);
+	if (s == DB_ROW) {
+		cur->id = db_col_int64(st, 0);
+		cur->seq = db_col_int64(st, 1);
+		snprintf(cur->valid_from, sizeof cur->valid_from, "%s", db_col_text(st, 2));
+		for (int i = 0, k = 0; i < RES_STATE_NCOLS; i++) {
+			int col = 3 + i;
+			if (i == 6) {
+				cur->sex = (int)db_col_int64(st, col);
+				continue;
+			}
+			if (i == 13) {
+				cur->status = (int)db_col_int64(st, col);
+				continue;
+			}
+			const char *t = db_col_text(st, col);
+			cur->v[k++] = t ? xstrdup(t) : NULL;
+		}
+	}
+	db_done(st);
+	return s == DB_ROW ? 0 : s == DB_DONE ? -ENOENT : -EIO;
+}
+
+static const char *pick(const char *changed, const char *old)
+{
+	return changed && *changed ? changed : old;
+}
+
+static int refuse(char *msg, size_t msglen, const char *text)
+{
+	snprintf(msg, msglen, "%s", text);
+	return -EINVAL;
+}
+
+int resident_record_event(struct app *app, const struct resident_actor *who,
+			  const char *juminhyo_code, enum resident_event ev, const char *date,
+			  const char *notified, const struct resident_rec *r, char *msg,
+			  size_t msglen)
+{
+	snprintf(msg, msglen, "%s", "");
+	if (!res_actor_ok(who, false))
+		return refuse(msg, msglen, "操作者の情報が正しくありません。");
+	if (!juminhyo_code || strlen(juminhyo_code) != 11 || !res_all_digits(juminhyo_code, 11))
+		return refuse(msg, msglen, "住民票コードは11桁の半角数字で入力してください。");
+	if (!*resident_event_code(ev))
+		return refuse(msg, msglen, "異動の種類が正しくありません。");
+	if (!res_valid_date(date))
+		return refuse(msg, msglen,
+			      "異動日の形式が正しくありません（例: 2024-04-01 または "
+			      "令和6年4月1日）。");
+	if (notified && *notified && !res_valid_date(notified))
+		return refuse(msg, msglen,
+			      "届出日の形式が正しくありません（例: 2024-04-01 または "
+			      "令和6年4月1日）。");
+	char today[RES_DATE_LEN + 1];
+	res_today(today);
+	if (strcmp(date, today) > 0)
+		return refuse(msg, msglen,
+			      "異動日が未来の日付です。異動日当日以降に記録してください。");
+	if (notified && *notified && strcmp(notified, today) > 0)
+		return refuse(msg, msglen, "届出日が未来の日付です。");
+	if (r &&
+	    ((r->juminhyo_code && *r->juminhyo_code && strcmp(r->juminhyo_code, juminhyo_code)) ||
+	     (r->lg_code && *r->lg_code && strcmp(r->lg_code, who->lg_code))))
+		return refuse(msg, msglen, "住民票コードと市区町村は異動で変えられません。");
+
+	struct resident_actor w = *who;
+	if (!w.purpose || !*w.purpose)
+		w.purpose = "住民異動届の処理";
+	struct db_conn *c = db_acquire(app->db);
+	struct current cur = {0};
+	struct buf nf, kf;
+	buf_init(&nf, RES_FOLD_MAX);
+	buf_init(&kf, RES_FOLD_MAX);
+	bool audited = false;
+	int rc = read_current(c, who->lg_code, juminhyo_code, &cur);
+	if (rc == -ENOENT) {
+		snprintf(msg, msglen, "住民票コード %s の住民は見つかりません。", juminhyo_code);
+		goto out;
+	}
+	if (rc != 0) {
+		snprintf(msg, msglen, "データベースを読めません。");
+		goto out;
+	}
+	rc = -EINVAL;
+	if (strcmp(date, cur.valid_from) < 0) {
+		snprintf(msg, msglen,
+			 "異動日 %s は現在の記録の開始日 %s より前です。過去の記録は書き換えられま"
+			 "せん。",
+			 date, cur.valid_from);
+		goto out;
+	}
+	if (cur.status == RES_ST_DECEASED && ev != RES_EV_CORRECT) {
+		snprintf(msg, msglen, "死亡した方の記録には職権修正のみ記録できます。");
+		goto out;
+	}
+	if (cur.status == RES_ST_MOVED_OUT && ev != RES_EV_TENNYU && ev != RES_EV_CORRECT) {
+		snprintf(msg, msglen, "転出した方の記録には転入または職権修正のみ記録できます。");
+		goto out;
+	}
+	struct resident_rec nr = {
+		.lg_code = who->lg_code,
+		.juminhyo_code = juminhyo_code,
+		.atena_no = pick(r ? r->atena_no : NULL, cur.v[1]),
+		.setai_no = pick(r ? r->setai_no : NULL, cur.v[2]),
+		.name = pick(r ? r->name : NULL, cur.v[3]),
+		.name_kana = pick(r ? r->name_kana : NULL, cur.v[4]),
+		.birth = pick(r ? r->birth : NULL, cur.v[5]),
+		.sex = r && r->sex ? r->sex : cur.sex,
+		.zokugara = pick(r ? r->zokugara : NULL, cur.v[6]),
+		.address = pick(r ? r->address : NULL, cur.v[7]),
+		.machiaza_id = pick(r ? r->machiaza_id : NULL, cur.v[8]),
+		.blk_id = pick(r ? r->blk_id : NULL, cur.v[9]),
+		.rsdt_id = pick(r ? r->rsdt_id : NULL, cur.v[10]),
+		.prc_id = pick(r ? r->prc_id : NULL, cur.v[11]),
+		.status = cur.status,
+	};
+	switch (ev) {
+	case RES_EV_TENNYU:
+	case RES_EV_SHUSSEI:
+		nr.status = RES_ST_ACTIVE;
+		break;
+	case RES_EV_TENSHUTSU:
+		nr.status = RES_ST_MOVED_OUT;
+		break;
+	case RES_EV_SHIBOU:
+		nr.status = RES_ST_DECEASED;
+		break;
+	case RES_EV_CORRECT:
+		if (r && r->status)
+			nr.status = r->status;
+		break;
+	default:
+		break;
+	}
+	if (resident_validate(&nr, msg, msglen) != 0)
+		goto out;
+	if (resident_fold(&nf, nr.name, strlen(nr.name)) != 0 ||
+	    resident_fold(&kf, nr.name_kana, strlen(nr.name_kana)) != 0) {
+		snprintf(msg, msglen, "氏名を検索用に正規化できません。");
+		goto out;
+	}
+
+	/* the change is on the record before anything is written */
+	char detail[96];
+	snprintf(detail, sizeof detail, "%s on %s (version %lld)", resident_event_code(ev), date,
+		 (long long)cur.seq + 1);
+	rc = -EIO;
+	/* one entry per change, written first; a failure adds a second */
+	if (res_audit(app, &w, "resident.change", juminhyo_code, "ok", detail) != 0) {
+		snprintf(msg, msglen, "監査記録を書けないため、異動を記録できません。");
+		goto out;
+	}
+	audited = true;
+	if (db_begin_write(c) != 0)
+		goto dberr;
+	struct db_stmt *st;
+	int64_t seq_now = -1;
+	if (db_prepare(c, "SELECT seq FROM residents WHERE id = ?", &st) != 0)
+		goto dberr;
+	db_bind_int64(st, 1, cur.id);
+	int s = db_step(st);
+	if (s == DB_ROW)
+		seq_now = db_col_int64(st, 0);
+	db_done(st);
+	if (seq_now != cur.seq) {
+		snprintf(msg, msglen,
+			 "同時に別の異動が記録されました。記録を確認してからやり直してください。");
+		goto out;
+	}
+	if (db_prepare(
+		    c,
+		    "UPDATE resident_versions SET valid_to = ? WHERE resident_id = ? AND seq = ? "
+		    "AND valid_to IS NULL",
+		    &st) != 0)
+		goto dberr;
+	db_bind_text(st, 1, date);
+	db_bind_int64(st, 2, cur.id);
+	db_bind_int64(st, 3, cur.seq);
+	s = db_step(st);
+	db_done(st);
+	if (s < 0 ||
+	    db_prepare(c,
+		       "INSERT INTO resident_versions (resident_id, seq, lg_code, valid_from, "
+		       "valid_to, notified, event, recorded_ms, recorded_by, " RES_STATE_COLS
+		       ") VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		       "?, ?, ?, ?, ?)",
+		       &st) != 0)
+		goto dberr;
+	int64_t now = res_now_ms();
+	db_bind_int64(st, 1, cur.id);
+	db_bind_int64(st, 2, cur.seq + 1);
+	db_bind_text(st, 3, who->lg_code);
+	db_bind_text(st, 4, date);
+	db_bind_text(st, 5, notified && *notified ? notified : date);
+	db_bind_text(st, 6, resident_event_code(ev));
+	db_bind_int64(st, 7, now);
+	db_bind_text(st, 8, who->actor_id);
+	res_state_bind(st, 9, &nr);
+	s = db_step(st);
+	db_done(st);
+	if (s < 0 ||
+	    db_prepare(c,
+		       "UPDATE residents SET juminhyo_code = ?, atena_no = ?, setai_no = ?, "
+		       "name = ?, name_kana = ?, birth = ?, sex = ?, zokugara = ?, address "
+		       "= ?, machiaza_id = ?, blk_id = ?, rsdt_id = ?, prc_id = ?, status = "
+		       "?, name_fold = ?, kana_fold = ?, seq = ?, valid_from = ?, updated_ms "
+		       "= ? WHERE id = ?",
+		       &st) != 0)
+		goto dberr;
+	res_state_bind(st, 1, &nr);
+	db_bind_textn(st, 15, buf_cstr(&nf), nf.len);
+	db_bind_textn(st, 16, buf_cstr(&kf), kf.len);
+	db_bind_int64(st, 17, cur.seq + 1);
+	db_bind_text(st, 18, date);
+	db_bind_int64(st, 19, now);
+	db_bind_int64(st, 20, cur.id);
+	s = db_step(st);
+	db_done(st);
+	if (s == DB_ECONSTRAINT) {
+		rc = -EINVAL;
+		snprintf(msg, msglen, "宛名番号 %s は既に別の住民に使われています。", nr.atena_no);
+		goto out;
+	}
+	if (s < 0 || db_commit(c) != 0)
+		goto dberr;
+	rc = 0;
+	goto out;
+dberr:
+	rc = -EIO;
+	snprintf(msg, msglen, "データベースへの書き込みに失敗しました。");
+out:
+	db_release(c); /* rolls back an open transaction */
+	if (audited && rc != 0)
+		res_audit(app, &w, "resident.change", juminhyo_code, "error", msg);
+	current_release(&cur);
+	buf_release(&nf);
+	buf_release(&kf);
+	return rc;
+}

@@ -1,0 +1,352 @@
+/* The resident record's JSON API under /api/v1: search, one resident as of
+ * a date, the change history, once-only prefill for staff and for the
+ * resident, and recording a change. Every read names its purpose, which the
+ * core writes to the audit log; errors are problem+json in Japanese. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/dispatch.h"
+#include "http/req_internal.h"
+#include <sodium.h>
+#include "resident/web_util.h"
+
+/* The self-service purpose when a resident reads their own record. */
+#define SELF_PURPOSE "本人による閲覧（わたしの情報）"
+
+static void fail(struct req *r, struct res *s, int rc, const char *msg)
+{
+	if (rc == -ENOENT)
+		res_problem(r, s, 404, "住民が見つかりません",
+			    "この市区町村の住民記録に、指定した住民は見つかりません。");
+	else if (rc == -EINVAL)
+		res_problem(r, s, 400, "入力内容を確認してください",
+			    msg && *msg ? msg : "指定した値が正しくありません。");
+	else
+		res_problem(r, s, 503, http_status_title_ja(503),
+			    "住民記録を読み出せませんでした。時間をおいてからお試しください。");
+}
+
+/* The purpose of a staff read, or NULL after answering 400. */
+static const char *api_purpose(struct req *r, struct res *s, const char *in)
+{
+	const char *field = NULL, *err = NULL;
+	const char *p = rweb_purpose_resolve(r, in, NULL, true, &field, &err);
+	if (!p)
+		res_problem(r, s, 400, "利用目的（purpose）を指定してください",
+			    in && *in ?
+				    err :
+				    "住民の情報を読むには、purpose に利用目的（例：証明書の発行）を"
+				    "指定してください。");
+	return p;
+}
+
+/* The route's 住民票コード, or NULL after answering 400. */
+static const char *api_code(struct req *r, struct res *s)
+{
+	const char *code = req_param(r, "code");
+	if (!rweb_code_ok(code)) {
+		res_problem(r, s, 400, "住民票コードが正しくありません",
+			    "住民票コードは11桁の半角数字で指定してください。");
+		return NULL;
+	}
+	return code;
+}
+
+/* Shared by GET and POST search: validates and answers. get says whether
+ * the text came in the URL (then a 12-digit number is refused). */
+static void search(struct req *r, struct res *s, const char *q_in, const char *birth_in,
+		   const char *purpose_in, const char *limit_in, bool get)
+{
+	const char *purpose = api_purpose(r, s, purpose_in);
+	if (!purpose)
+		return;
+	if (q_in && strlen(q_in) > RWEB_Q_MAX) {
+		res_problem(r, s, 400, "検索条件が長すぎます",
+			    "q は256バイト以内で指定してください。");
+		return;
+	}
+	size_t digits = 0;
+	const char *q = rweb_search_text(r, q_in, &digits);
+	if (get && digits == 12) {
+		res_problem(r, s, 400, "個人番号はURLに含められません",
+			    "12桁の番号（個人番号の可能性があるもの）で探すときは、URLに含めず "
+			    "POST /api/v1/residents/search で送ってください。");
+		return;
+	}
+	const char *birth = NULL, *err = NULL;
+	if (rweb_date(r, birth_in, &birth, &err) != 0) {
+		res_problem(r, s, 400, "生年月日が正しくありません", err);
+		return;
+	}
+	if ((!q || !*q) && !birth) {
+		res_problem(
+			r, s, 400, "検索条件を指定してください",
+			"q（氏名・カナ・住民票コード・宛名番号・個人番号）か birth（生年月日）を"
+			"指定してください。");
+		return;
+	}
+	int limit = 50;
+	if (limit_in && *limit_in) {
+		char *end;
+		long v = strtol(limit_in, &end, 10);
+		if (*end || v < 1 || v > RESIDENT_SEARCH_MAX) {
+			res_problem(r, s, 400, "limit の値が正しくありません",
+				    "limit は1から100までの整数で指定してください。");
+			return;
+		}
+		limit = (int)v;
+	}
+	struct resident_actor who;
+	rweb_actor(r, purpose, &who);
+	json_t *items = NULL;
+	int rc = resident_search(r->app, &who, q && *q ? q : NULL, birth, limit, &items);
+	if (digits == 12)
+		rweb_wipe(r, q_in, q);
+	if (rc != 0) {
+		fail(r, s, rc, "検索条件が正しくありません。");
+		return;
+	}
+	rweb_decorate_all(r, items);
+	res_json(r, s, 200, json_pack("{s:o, s:i}", "items", items, "limit", limit));
+}
+
+void rweb_api_search(struct req *r, struct res *s)
+{
+	search(r, s, req_query(r, "q"), req_query(r, "birth"), req_query(r, "purpose"),
+	       req_query(r, "limit"), true);
+}
+
+/* A string member of a request body: NULL when absent or null; sets *bad
+ * when present with another type. */
+static const char *body_str(json_t *in, const char *key, bool *bad)
+{
+	json_t *v = json_object_get(in, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		*bad = true;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+void rweb_api_search_post(struct req *r, struct res *s)
+{
+	json_t *in = req_json(r, s);
+	if (!in)
+		return;
+	bool bad = !json_is_object(in);
+	const char *q = body_str(in, "q", &bad), *birth = body_str(in, "birth", &bad);
+	const char *purpose = body_str(in, "purpose", &bad);
+	json_t *lim = json_object_get(in, "limit");
+	const char *limit = NULL;
+	if (json_is_integer(lim))
+		limit = arena_printf(r->arena, "%lld", (long long)json_integer_value(lim));
+	else if (lim && !json_is_null(lim))
+		bad = true;
+	if (bad) {
+		res_problem(r, s, 400, "入力内容を確認してください",
+			    "q, birth, purpose は文字列、limit は整数で指定してください。");
+	} else {
+		/* copied: the strings belong to in */
+		search(r, s, q ? arena_strdup(r->arena, q) : NULL,
+		       birth ? arena_strdup(r->arena, birth) : NULL,
+		       purpose ? arena_strdup(r->arena, purpose) : NULL, limit, false);
+	}
+	/* the body may hold a My Number: wipe it before it is freed */
+	if (q)
+		sodium_memzero((void *)q, strlen(q));
+	json_decref(in);
+}
+
+void rweb_api_get(struct req *r, struct res *s)
+{
+	const char *code = api_code(r, s);
+	if (!code)
+		return;
+	const char *purpose = api_purpose(r, s, req_query(r, "purpose"));
+	if (!purpose)
+		return;
+	const char *as_of = NULL, *err = NULL;
+	if (rweb_date(r, req_query(r, "as_of"), &as_of, &err) != 0) {
+		res_problem(r, s, 400, "基準日（as_of）が正しくありません", err);
+		return;
+	}
+	struct resident_actor who;
+	rweb_actor(r, purpose, &who);
+	json_t *rec = NULL;
+	int rc = resident_get(r->app, &who, code, as_of, &rec);
+	if (rc != 0) {
+		fail(r, s, rc, NULL);
+		return;
+	}
+	rweb_decorate(r, rec);
+	res_json(r, s, 200, rec);
+}
+
+void rweb_api_history(struct req *r, struct res *s)
+{
+	const char *code = api_code(r, s);
+	if (!code)
+		return;
+	const char *purpose = api_purpose(r, s, req_query(r, "purpose"));
+	if (!purpose)
+		return;
+	struct resident_actor who;
+	rweb_actor(r, purpose, &who);
+	json_t *items = NULL;
+	int rc = resident_history(r->app, &who, code, &items);
+	if (rc != 0) {
+		fail(r, s, rc, NULL);
+		return;
+	}
+	rweb_decorate_all(r, items);
+	res_json(r, s, 200, json_pack("{s:s, s:o}", "juminhyo_code", code, "items", items));
+}
+
+void rweb_api_prefill(struct req *r, struct res *s)
+{
+	const char *code = api_code(r, s);
+	if (!code)
+		return;
+	const char *purpose = api_purpose(r, s, req_query(r, "purpose"));
+	if (!purpose)
+		return;
+	struct resident_actor who;
+	rweb_actor(r, purpose, &who);
+	json_t *out = NULL;
+	int rc = resident_prefill(r->app, &who, code, &out);
+	if (rc != 0) {
+		fail(r, s, rc, NULL);
+		return;
+	}
+	rweb_decorate(r, out);
+	res_json(r, s, 200, out);
+}
+
+void rweb_api_event(struct req *r, struct res *s)
+{
+	const char *code = api_code(r, s);
+	if (!code)
+		return;
+	json_t *in = req_json(r, s);
+	if (!in)
+		return;
+	bool bad = !json_is_object(in);
+	static const char *const keys[] = {"event",       "date",     "notified", "name",
+					   "name_kana",   "zokugara", "setai_no", "address",
+					   "machiaza_id", "blk_id",   "rsdt_id",  "prc_id",
+					   NULL};
+	const char *v[13] = {0};
+	for (int i = 0; keys[i]; i++) {
+		const char *x = body_str(in, keys[i], &bad);
+		v[i] = x && *x ? arena_strdup(r->arena, x) : NULL;
+	}
+	json_decref(in);
+	if (bad) {
+		res_problem(r, s, 400, "入力内容を確認してください",
+			    "各項目は文字列で指定してください。");
+		return;
+	}
+	enum resident_event ev;
+	if (!v[0] || resident_event_parse(v[0], &ev) != 0) {
+		res_problem(r, s, 400, "異動の種類（event）が正しくありません",
+			    "event には tenkyo, tenshutsu, shibou, setai, correct などを指定して"
+			    "ください。");
+		return;
+	}
+	const char *date = NULL, *notified = NULL, *err = NULL;
+	if (rweb_date(r, v[1], &date, &err) != 0 || !date) {
+		res_problem(r, s, 400, "異動日（date）が正しくありません",
+			    err ? err : "異動日を指定してください。");
+		return;
+	}
+	if (rweb_date(r, v[2], &notified, &err) != 0) {
+		res_problem(r, s, 400, "届出日（notified）が正しくありません", err);
+		return;
+	}
+	struct resident_rec rec = {
+		.name = v[3],
+		.name_kana = v[4],
+		.zokugara = v[5],
+		.setai_no = v[6],
+		.address = v[7],
+		.machiaza_id = v[8],
+		.blk_id = v[9],
+		.rsdt_id = v[10],
+		.prc_id = v[11],
+	};
+	struct resident_actor who;
+	rweb_actor(r, "届出の受付", &who);
+	char msg[256] = "";
+	int rc = resident_record_event(r->app, &who, code, ev, date, notified ? notified : date,
+				       &rec, msg, sizeof msg);
+	if (rc != 0) {
+		fail(r, s, rc, msg);
+		return;
+	}
+	res_json(r, s, 201,
+		 json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "juminhyo_code", code, "event",
+			   resident_event_code(ev), "date", date));
+}
+
+/* The signed-in resident's own 住民票コード, or false after answering 404. */
+static bool own_code(struct req *r, struct res *s, char code[12])
+{
+	int rc = resident_of_account(r->app, r->who.lg_code, r->who.account_id, code);
+	if (rc == 0)
+		return true;
+	if (rc == -ENOENT)
+		res_problem(r, s, 404, "住民記録が結び付けられていません",
+			    "このアカウントには、まだ住民記録が結び付けられていません。"
+			    "市区町村の窓口にお問い合わせください。");
+	else
+		fail(r, s, rc, NULL);
+	return false;
+}
+
+void rweb_api_me(struct req *r, struct res *s)
+{
+	char code[12];
+	const char *p = req_query(r, "purpose");
+	const char *purpose = SELF_PURPOSE;
+	if (p && *p && !(purpose = api_purpose(r, s, p)))
+		return;
+	if (!own_code(r, s, code))
+		return;
+	struct resident_actor who;
+	rweb_actor(r, purpose, &who);
+	json_t *rec = NULL, *household = NULL;
+	int rc = resident_get(r->app, &who, code, NULL, &rec);
+	if (rc != 0) {
+		fail(r, s, rc, NULL);
+		return;
+	}
+	rweb_decorate(r, rec);
+	const char *setai = json_string_value(json_object_get(rec, "setai_no"));
+	if (setai && resident_household(r->app, &who, setai, &household) == 0) {
+		rweb_decorate_all(r, household);
+		rweb_strip_mynumber(household);
+		json_object_set_new(rec, "household", household);
+	}
+	res_json(r, s, 200, rec);
+}
+
+void rweb_api_me_prefill(struct req *r, struct res *s)
+{
+	char code[12];
+	const char *purpose = api_purpose(r, s, req_query(r, "purpose"));
+	if (!purpose || !own_code(r, s, code))
+		return;
+	struct resident_actor who;
+	rweb_actor(r, purpose, &who);
+	json_t *out = NULL;
+	int rc = resident_prefill(r->app, &who, code, &out);
+	if (rc != 0) {
+		fail(r, s, rc, NULL);
+		return;
+	}
+	rweb_decorate(r, out);
+	res_json(r, s, 200, out);
+}

@@ -1,0 +1,94 @@
+/* Helpers shared by the resident record's pages (web_pages.c) and JSON API
+ * (web_api.c): who is acting and why, the purpose list, dates in ISO or 和暦,
+ * and the Japanese labels the pages show. Private to src/resident/. */
+#ifndef MADO_RESIDENT_WEB_UTIL_H
+#define MADO_RESIDENT_WEB_UTIL_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http/http.h"
+#include "resident/resident.h"
+
+/* Longest search text accepted, in bytes (a name with spaces is < 100). */
+#define RWEB_Q_MAX 256
+/* Longest free-text purpose (その他), in characters. */
+#define RWEB_PURPOSE_MAX 100
+
+/* The purposes a clerk picks from; code is what forms and URLs carry. */
+struct rweb_purpose {
+	const char *code;
+	const char *label;
+};
+/* Ended by an entry with code NULL; the last real entry is "other". */
+extern const struct rweb_purpose rweb_purposes[];
+
+/* Resolves a purpose from a choice code (or, when free is true, free text
+ * as API callers send it) and the その他 text. Returns the Japanese purpose
+ * (arena-owned) for the audit log, or NULL with a Japanese message in *err
+ * naming what is wrong (*field says "purpose" or "purpose_other"). */
+const char *rweb_purpose_resolve(struct req *r, const char *code, const char *other, bool free,
+				 const char **field, const char **err);
+
+/* [{value, label, selected}] for a purpose <select>. */
+json_t *rweb_purpose_choices(const char *selected);
+
+/* "purpose=CODE&purpose_other=TEXT" (percent-encoded, arena-owned), to carry
+ * the purpose from a result list to a detail page. Never holds My Number. */
+const char *rweb_purpose_query(struct req *r, const char *code, const char *other);
+
+/* Fills who for the signed-in principal of r with purpose (borrowed). */
+void rweb_actor(struct req *r, const char *purpose, struct resident_actor *who);
+
+/* Parses a date written as ISO 8601 or 和暦 (令和6年4月1日, R6.4.1 …).
+ * Empty or NULL in: returns 0 and *iso NULL. Otherwise 0 with *iso the
+ * ISO form (arena-owned), or -EINVAL with a Japanese message in *err. */
+int rweb_date(struct req *r, const char *in, const char **iso, const char **err);
+
+/* "令和6年4月1日" for an ISO date (arena-owned), or the input unchanged when
+ * it does not parse, or "" for NULL. */
+const char *rweb_date_ja(struct req *r, const char *iso);
+
+/* True when code is a 住民票コード in form: exactly 11 ASCII digits. */
+bool rweb_code_ok(const char *code);
+
+/* Normalizes a search text: trims spaces; when it is made only of digits
+ * (ASCII or full-width), spaces and hyphens, returns the ASCII digits alone
+ * (and sets *digits to their count), else the trimmed text (*digits 0).
+ * Arena-owned. */
+const char *rweb_search_text(struct req *r, const char *q, size_t *digits);
+
+/* Adds display keys to a resident or version object in place: <date>_ja
+ * for birth, valid_from, valid_to and notified; sex_label, status_label,
+ * event_ja. Removes any key that could hold a full My Number. */
+void rweb_decorate(struct req *r, json_t *rec);
+/* rweb_decorate on every element of an array. */
+void rweb_decorate_all(struct req *r, json_t *arr);
+
+/* Wipes what may hold a My Number once a search is answered: each of the
+ * NUL-terminated strings given (arena-owned copies; NULL skipped) and the
+ * raw request body. Call it when rweb_search_text counted 12 digits. */
+void rweb_wipe(struct req *r, const char *a, const char *b);
+
+/* Removes mynumber_masked from every element (household lists). */
+void rweb_strip_mynumber(json_t *arr);
+
+/* A string member of o, or "" when absent. */
+const char *rweb_str(json_t *o, const char *key);
+
+/* Handlers of resident_routes: pages (web_pages.c) and API (web_api.c). */
+void rweb_page_search(struct req *r, struct res *s);
+void rweb_page_detail(struct req *r, struct res *s);
+void rweb_page_change(struct req *r, struct res *s);
+void rweb_page_change_post(struct req *r, struct res *s);
+void rweb_page_me(struct req *r, struct res *s);
+void rweb_api_search(struct req *r, struct res *s);
+void rweb_api_search_post(struct req *r, struct res *s);
+void rweb_api_get(struct req *r, struct res *s);
+void rweb_api_history(struct req *r, struct res *s);
+void rweb_api_prefill(struct req *r, struct res *s);
+void rweb_api_event(struct req *r, struct res *s);
+void rweb_api_me(struct req *r, struct res *s);
+void rweb_api_me_prefill(struct req *r, struct res *s);
+
+#endif

@@ -1,0 +1,387 @@
+// The resident record (住民記録) over HTTP: the staff console's search and
+// detail pages, わたしの情報, and the JSON API with once-only prefill. Every
+// read needs a purpose and ends up in the resident's access log; staff of
+// another municipality get 404 (existence is never revealed); My Number is
+// only ever shown masked; hostile input gets 400, never 500.
+//
+// Residents are loaded with `madoguchi resident import` from a CSV whose
+// check digits are computed in JS (tests/http/lib/residents.mjs).
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { useServer } from './lib/suite.mjs';
+import { A, B } from './lib/server.mjs';
+import { assertProblem, htmlUnescape, inputValue, items } from './lib/client.mjs';
+import { HANAKO, ICHIRO, TARO, JIRO_B, importResidents, linkResident } from './lib/residents.mjs';
+
+const ALL_MYNUMBERS = [HANAKO, ICHIRO, TARO, JIRO_B].map((p) => p.mynumber);
+const masked = (mn) => '********' + mn.slice(-4);
+
+/** Fails when any full My Number appears anywhere in the response. */
+function assertNoMyNumber(r, what) {
+	for (const mn of ALL_MYNUMBERS) assert.ok(!r.text.includes(mn), `${what} shows a full My Number: ${r}`);
+}
+
+/** Fails on a 5xx. */
+function assertNot5xx(r, what) {
+	assert.ok(r.status < 500, `${what}: ${r}`);
+}
+
+const P = encodeURIComponent('証明書の発行');
+
+describe('resident record: console, portal and API', () => {
+	const ctx = useServer({
+		prepare: async (data) => {
+			await importResidents(data, A.lg, [HANAKO, ICHIRO, TARO]);
+			await importResidents(data, B.lg, [JIRO_B]);
+			return [];
+		},
+	});
+	const c = {};
+	let clerkName;
+
+	before(async () => {
+		await linkResident(ctx.srv, A.lg, A.resident.login, HANAKO.juminhyo_code);
+		for (const [name, lg, u] of [
+			['clerk', A.lg, A.clerk],
+			['admin', A.lg, A.admin],
+			['resident', A.lg, A.resident],
+			['bClerk', B.lg, B.clerk],
+			['bResident', B.lg, B.resident],
+		]) {
+			c[name] = ctx.client();
+			await c[name].mustLogin(lg, u);
+		}
+		clerkName = (await c.clerk.me()).display;
+	});
+
+	it('a clerk searches by name, kana, birth date (ISO and 和暦) and number', async () => {
+		let r = await c.clerk.get(`/api/v1/residents?q=${encodeURIComponent('和歌山')}&purpose=${P}`);
+		assert.equal(r.status, 200, `${r}`);
+		const names = items(r.json()).map((x) => x.name).sort();
+		assert.deepEqual(names, [HANAKO.name, ICHIRO.name].sort());
+		assertNoMyNumber(r, 'search');
+
+		for (const q of ['ワカヤマ ハナコ', 'わかやま はなこ', 'ﾜｶﾔﾏ ﾊﾅｺ']) {
+			r = await c.clerk.get(`/api/v1/residents?q=${encodeURIComponent(q)}&purpose=${P}`);
+			assert.equal(r.status, 200, `${q}: ${r}`);
+			assert.deepEqual(items(r.json()).map((x) => x.juminhyo_code), [HANAKO.juminhyo_code], q);
+		}
+		for (const birth of ['1985-04-01', '昭和60年4月1日', 'S60.4.1']) {
+			r = await c.clerk.get(`/api/v1/residents?birth=${encodeURIComponent(birth)}&purpose=${P}`);
+			assert.equal(r.status, 200, `${birth}: ${r}`);
+			assert.deepEqual(items(r.json()).map((x) => x.name), [HANAKO.name], birth);
+		}
+		for (const q of [TARO.juminhyo_code, TARO.atena_no]) {
+			r = await c.clerk.get(`/api/v1/residents?q=${q}&purpose=${P}`);
+			assert.equal(r.status, 200, `${q}: ${r}`);
+			assert.deepEqual(items(r.json()).map((x) => x.name), [TARO.name], q);
+		}
+	});
+
+	it('a My Number search is refused in a URL and works as a POST, answering without the number', async () => {
+		const g = await c.clerk.get(`/api/v1/residents?q=${HANAKO.mynumber}&purpose=${P}`);
+		assertProblem(g, 400);
+		const r = await c.clerk.post('/api/v1/residents/search', { json: { q: HANAKO.mynumber, purpose: '証明書の発行' } });
+		assert.equal(r.status, 200, `${r}`);
+		assert.deepEqual(items(r.json()).map((x) => x.juminhyo_code), [HANAKO.juminhyo_code]);
+		assertNoMyNumber(r, 'POST search');
+		const none = await c.clerk.post('/api/v1/residents/search', { json: { q: '000000000000', purpose: '証明書の発行' } });
+		assert.equal(none.status, 200, `${none}`);
+		assert.equal(items(none.json()).length, 0);
+	});
+
+	it('a clerk reads one resident as of today and as of a past date, My Number masked', async () => {
+		const r = await c.clerk.get(`/api/v1/residents/${HANAKO.juminhyo_code}?purpose=${P}`);
+		assert.equal(r.status, 200, `${r}`);
+		const rec = r.json();
+		assert.equal(rec.name, HANAKO.name);
+		assert.equal(rec.birth, HANAKO.birth);
+		assert.equal(rec.setai_no, HANAKO.setai_no);
+		assert.equal(rec.mynumber_masked, masked(HANAKO.mynumber));
+		assert.equal(rec.mynumber, undefined);
+		assertNoMyNumber(r, 'GET resident');
+
+		const past = await c.clerk.get(`/api/v1/residents/${HANAKO.juminhyo_code}?purpose=${P}&as_of=${encodeURIComponent('令和2年1月1日')}`);
+		assert.equal(past.status, 200, `${past}`);
+		assert.equal(past.json().name, HANAKO.name);
+		// before she moved in there is nothing to show
+		const before = await c.clerk.get(`/api/v1/residents/${HANAKO.juminhyo_code}?purpose=${P}&as_of=2009-01-01`);
+		assertProblem(before, 404);
+	});
+
+	it('every read needs a purpose: 400 problem with a Japanese detail', async () => {
+		for (const p of [
+			`/api/v1/residents?q=${encodeURIComponent('和歌山')}`,
+			`/api/v1/residents/${HANAKO.juminhyo_code}`,
+			`/api/v1/residents/${HANAKO.juminhyo_code}?purpose=`,
+			`/api/v1/residents/${HANAKO.juminhyo_code}/history`,
+			`/api/v1/residents/${HANAKO.juminhyo_code}/prefill`,
+		]) {
+			const prob = assertProblem(await c.clerk.get(p), 400);
+			assert.match(`${prob.title} ${prob.detail ?? ''}`, /利用目的/, p);
+		}
+		assertProblem(await c.resident.get('/api/v1/me/prefill'), 400);
+		const post = await c.clerk.post('/api/v1/residents/search', { json: { q: '和歌山' } });
+		assertProblem(post, 400);
+	});
+
+	it('a clerk records a 転居; the history and as-of reads show both addresses', async () => {
+		const newAddr = '和歌山県和歌山市一番丁12番地';
+		const ev = await c.clerk.post(`/api/v1/residents/${TARO.juminhyo_code}/events`, {
+			json: { event: 'tenkyo', date: '令和6年4月1日', notified: '2024-04-05', address: newAddr },
+		});
+		assert.equal(ev.status, 201, `${ev}`);
+		const h = await c.clerk.get(`/api/v1/residents/${TARO.juminhyo_code}/history?purpose=${P}`);
+		assert.equal(h.status, 200, `${h}`);
+		const versions = items(h.json());
+		assert.equal(versions.length, 2, JSON.stringify(versions));
+		assert.equal(versions[1].event, 'tenkyo');
+		assert.equal(versions[1].event_ja, '転居');
+		assert.equal(versions[1].valid_from, '2024-04-01');
+		assert.equal(versions[1].address, newAddr);
+		assert.equal(versions[0].address, TARO.address);
+		const then = await c.clerk.get(`/api/v1/residents/${TARO.juminhyo_code}?purpose=${P}&as_of=2024-03-31`);
+		assert.equal(then.json().address, TARO.address);
+		const now = await c.clerk.get(`/api/v1/residents/${TARO.juminhyo_code}?purpose=${P}`);
+		assert.equal(now.json().address, newAddr);
+		// a change dated before the current version is refused, not written
+		const early = await c.clerk.post(`/api/v1/residents/${TARO.juminhyo_code}/events`, {
+			json: { event: 'tenkyo', date: '2000-01-01', address: '和歌山県和歌山市二番丁1番地' },
+		});
+		assertProblem(early, 400);
+		const bad = await c.clerk.post(`/api/v1/residents/${TARO.juminhyo_code}/events`, { json: { event: 'teleport', date: '2024-05-01' } });
+		assertProblem(bad, 400);
+		assert.equal(items((await c.clerk.get(`/api/v1/residents/${TARO.juminhyo_code}/history?purpose=${P}`)).json()).length, 2);
+	});
+
+	it('the resident reads their own record and prefill, masked, with the household', async () => {
+		const r = await c.resident.get('/api/v1/me/resident');
+		assert.equal(r.status, 200, `${r}`);
+		const rec = r.json();
+		assert.equal(rec.juminhyo_code, HANAKO.juminhyo_code);
+		assert.equal(rec.mynumber_masked, masked(HANAKO.mynumber));
+		assert.deepEqual(rec.household.map((m) => m.name).sort(), [HANAKO.name, ICHIRO.name].sort());
+		assertNoMyNumber(r, '/api/v1/me/resident');
+
+		const pf = await c.resident.get(`/api/v1/me/prefill?purpose=${encodeURIComponent('児童手当の申請')}`);
+		assert.equal(pf.status, 200, `${pf}`);
+		const body = pf.json();
+		assert.equal(body.name, HANAKO.name);
+		assert.equal(body.birth, HANAKO.birth);
+		assertNoMyNumber(pf, 'prefill');
+
+		const sp = await c.clerk.get(`/api/v1/residents/${HANAKO.juminhyo_code}/prefill?purpose=${P}`);
+		assert.equal(sp.status, 200, `${sp}`);
+		assert.equal(sp.json().name, HANAKO.name);
+		assertNoMyNumber(sp, 'staff prefill');
+	});
+
+	it('a resident cannot read anyone else, nor use the staff routes', async () => {
+		for (const p of [
+			`/api/v1/residents/${TARO.juminhyo_code}?purpose=${P}`,
+			`/api/v1/residents/${TARO.juminhyo_code}/history?purpose=${P}`,
+			`/api/v1/residents/${TARO.juminhyo_code}/prefill?purpose=${P}`,
+			`/api/v1/residents?q=${encodeURIComponent('紀ノ川')}&purpose=${P}`,
+		]) {
+			const r = await c.resident.get(p);
+			assert.ok(r.status === 403 || r.status === 404, `${p}: ${r}`);
+			assert.ok(!r.text.includes(TARO.name), `${p} leaked`);
+		}
+		const page = await c.resident.page('/staff/residents');
+		assert.equal(page.status, 403);
+		// a staff account has no own record (and no self.read)
+		assert.equal((await c.clerk.get('/api/v1/me/resident')).status, 403);
+		// the system administrator does not read resident records
+		assertProblem(await c.admin.get(`/api/v1/residents/${TARO.juminhyo_code}?purpose=${P}`), 403);
+		// a resident without a linked record gets a friendly 404
+		const nb = await c.bResident.get('/api/v1/me/resident');
+		assertProblem(nb, 404);
+	});
+
+	it('another municipality\'s clerk gets 404 for 和歌山市\'s residents, whatever the route', async () => {
+		for (const p of [
+			`/api/v1/residents/${HANAKO.juminhyo_code}?purpose=${P}`,
+			`/api/v1/residents/${HANAKO.juminhyo_code}/history?purpose=${P}`,
+			`/api/v1/residents/${HANAKO.juminhyo_code}/prefill?purpose=${P}`,
+		]) {
+			const r = await c.bClerk.get(p);
+			assertProblem(r, 404);
+			assert.ok(!r.text.includes(HANAKO.name));
+		}
+		const s = await c.bClerk.get(`/api/v1/residents?q=${encodeURIComponent('和歌山')}&purpose=${P}`);
+		assert.equal(s.status, 200, `${s}`);
+		assert.equal(items(s.json()).length, 0);
+		const mn = await c.bClerk.post('/api/v1/residents/search', { json: { q: HANAKO.mynumber, purpose: '証明書の発行' } });
+		assert.equal(items(mn.json()).length, 0);
+		const ev = await c.bClerk.post(`/api/v1/residents/${HANAKO.juminhyo_code}/events`, { json: { event: 'tenkyo', date: '2025-01-01', address: '和歌山県海南市日方1番地' } });
+		assertProblem(ev, 404);
+		// positive control: B's clerk does see B's resident
+		const own = await c.bClerk.get(`/api/v1/residents/${JIRO_B.juminhyo_code}?purpose=${P}`);
+		assert.equal(own.status, 200, `${own}`);
+		const page = ctx.client();
+		await page.formLogin(B.lg, B.clerk.login, B.clerk.password);
+		const html = await page.page(`/staff/residents/${HANAKO.juminhyo_code}?purpose=certificate`);
+		assert.equal(html.status, 404);
+		assert.ok(!html.text.includes(HANAKO.name));
+	});
+
+	it('the resident\'s access log shows the clerk\'s reads with their purpose', async () => {
+		const r = await c.resident.get('/api/v1/me/access-log');
+		assert.equal(r.status, 200, `${r}`);
+		const log = items(r.json());
+		const read = log.find((e) => e.actor_name === clerkName && e.action === 'resident.read');
+		assert.ok(read, `no clerk read in ${JSON.stringify(log).slice(0, 1500)}`);
+		assert.equal(read.purpose, '証明書の発行');
+		assert.equal(read.action_ja, '住民記録の閲覧');
+		assert.ok(log.some((e) => e.purpose === '児童手当の申請'), 'the prefill purpose is listed');
+		// entries are newest first
+		for (let i = 1; i < log.length; i++) assert.ok(log[i - 1].seq > log[i].seq);
+		assertNoMyNumber(r, 'access log');
+		const html = await c.resident.page('/me/history');
+		assert.equal(html.status, 200);
+		assert.ok(html.text.includes(clerkName) && html.text.includes('証明書の発行'), 'the page lists the clerk\'s read');
+	});
+
+	it('the console pages: search form, results, detail, purpose first, CSRF', async () => {
+		const w = ctx.client();
+		assert.equal((await w.formLogin(A.lg, A.clerk.login, A.clerk.password)).status, 303);
+		const form = await w.page('/staff/residents');
+		assert.equal(form.status, 200, `${form}`);
+		assert.match(form.text, /利用目的/);
+		const csrf = inputValue(form.text, 'csrf');
+		assert.ok(csrf);
+
+		assert.equal((await w.submit('/staff/residents', { csrf: undefined, q: '和歌山', purpose: 'certificate' })).status, 403);
+		assert.equal((await w.submit('/staff/residents', { csrf: 'forged', q: '和歌山', purpose: 'certificate' })).status, 403);
+
+		const res = await w.submit('/staff/residents', { csrf, q: '和歌山', purpose: 'certificate' });
+		assert.equal(res.status, 200, `${res}`);
+		assert.ok(res.text.includes(HANAKO.name) && res.text.includes(ICHIRO.name));
+		const link = `/staff/residents/${HANAKO.juminhyo_code}?purpose=certificate`;
+		assert.ok(htmlUnescape(res.text).includes(`href="${link}"`), 'results link to the detail with the purpose');
+
+		const mn = await w.submit('/staff/residents', { csrf, q: HANAKO.mynumber, purpose: 'identity' });
+		assert.equal(mn.status, 200, `${mn}`);
+		assert.ok(mn.text.includes(HANAKO.name));
+		assertNoMyNumber(mn, 'search page by My Number');
+		for (const m of mn.text.matchAll(/href="([^"]*)"/g)) assert.ok(!htmlUnescape(m[1]).includes(HANAKO.mynumber));
+
+		const noPurpose = await w.submit('/staff/residents', { csrf, q: '和歌山' });
+		assert.equal(noPurpose.status, 400);
+		assert.match(noPurpose.text, /利用目的を選んでください/);
+		assert.ok(!noPurpose.text.includes(HANAKO.name));
+		const other = await w.submit('/staff/residents', { csrf, q: '和歌山', purpose: 'other' });
+		assert.equal(other.status, 400);
+		assert.match(other.text, /具体的に入力/);
+
+		const ask = await w.page(`/staff/residents/${HANAKO.juminhyo_code}`);
+		assert.equal(ask.status, 200);
+		assert.ok(!ask.text.includes(HANAKO.name), 'nothing shown before a purpose');
+		assert.match(ask.text, /利用目的/);
+
+		const d = await w.page(link);
+		assert.equal(d.status, 200, `${d}`);
+		for (const t of [HANAKO.name, HANAKO.name_kana, ICHIRO.name, masked(HANAKO.mynumber), '昭和60年4月1日', '転入', '異動履歴'])
+			assert.ok(d.text.includes(t), `detail shows ${t}`);
+		assertNoMyNumber(d, 'detail page');
+
+		const asOf = await w.page(`${link}&as_of=${encodeURIComponent('平成30年1月1日')}`);
+		assert.equal(asOf.status, 200, `${asOf}`);
+		assert.match(asOf.text, /平成30年1月1日時点/);
+		const badAsOf = await w.page(`${link}&as_of=${encodeURIComponent('令和1年4月30日')}`);
+		assert.equal(badAsOf.status, 400);
+		assert.match(badAsOf.text, /field-error/);
+	});
+
+	it('the console records a change through the form, with CSRF', async () => {
+		const w = ctx.client();
+		await w.formLogin(A.lg, A.clerk.login, A.clerk.password);
+		const f = await w.page(`/staff/residents/${ICHIRO.juminhyo_code}/change`);
+		assert.equal(f.status, 200, `${f}`);
+		const csrf = inputValue(f.text, 'csrf');
+		const path = `/staff/residents/${ICHIRO.juminhyo_code}/change`;
+		assert.equal((await w.submit(path, { csrf: undefined, event: 'setai', date: '2025-02-01', zokugara: '孫' })).status, 403);
+		const miss = await w.submit(path, { csrf, event: 'tenkyo', date: '2025-02-01' });
+		assert.equal(miss.status, 400);
+		assert.match(miss.text, /新しい住所/);
+		const badDate = await w.submit(path, { csrf, event: 'setai', date: '2025-02-30' });
+		assert.equal(badDate.status, 400);
+		const ok = await w.submit(path, { csrf, event: 'setai', date: '令和7年2月1日', zokugara: '孫' });
+		assert.equal(ok.status, 303, `${ok}`);
+		assert.match(ok.headers.get('location'), new RegExp(`^/staff/residents/${ICHIRO.juminhyo_code}\\?`));
+		const d = await w.page(ok.headers.get('location'));
+		assert.equal(d.status, 200);
+		assert.ok(d.text.includes('世帯変更') && d.text.includes('孫'));
+	});
+
+	it('わたしの情報 shows the resident\'s own record, or a friendly message', async () => {
+		const w = ctx.client();
+		await w.formLogin(A.lg, A.resident.login, A.resident.password);
+		const me = await w.page('/me');
+		assert.ok(me.text.includes('href="/me/info"'), '/me links to わたしの情報');
+		const r = await w.page('/me/info');
+		assert.equal(r.status, 200, `${r}`);
+		for (const t of [HANAKO.name, HANAKO.address, ICHIRO.name, masked(HANAKO.mynumber)]) assert.ok(r.text.includes(t), `shows ${t}`);
+		assertNoMyNumber(r, '/me/info');
+		assert.ok(!r.text.includes(TARO.name));
+
+		const b = ctx.client();
+		await b.formLogin(B.lg, B.resident.login, B.resident.password);
+		const nb = await b.page('/me/info');
+		assert.equal(nb.status, 200);
+		assert.match(nb.text, /まだ住民記録が結び付けられていません/);
+	});
+
+	it('hostile input gets 400 with a message, never 500', async () => {
+		// long enough for every limit here, short enough for the URL limit of the server
+		const long = 'あ'.repeat(300);
+		const huge = 'あ'.repeat(5000);
+		const cases = [
+			`/api/v1/residents?q=${encodeURIComponent(long)}&purpose=${P}`,
+			`/api/v1/residents?q=%FF%FE&purpose=${P}`,
+			`/api/v1/residents?q=a&purpose=%C3%28`,
+			`/api/v1/residents?birth=2024-13-45&purpose=${P}`,
+			`/api/v1/residents?birth=${encodeURIComponent('令和1年4月30日')}&purpose=${P}`,
+			`/api/v1/residents?birth=${'9'.repeat(2000)}&purpose=${P}`,
+			`/api/v1/residents?q=x&limit=100000&purpose=${P}`,
+			`/api/v1/residents?q=x&purpose=${encodeURIComponent('目的'.repeat(300))}`,
+			`/api/v1/residents?q=x&purpose=${encodeURIComponent('a\nb')}`,
+			`/api/v1/residents/abc?purpose=${P}`,
+			`/api/v1/residents/${'1'.repeat(300)}?purpose=${P}`,
+			`/api/v1/residents/${HANAKO.juminhyo_code}?purpose=${P}&as_of=yesterday`,
+			`/api/v1/residents/${HANAKO.juminhyo_code}?purpose=${P}&as_of=%00`,
+		];
+		for (const p of cases) {
+			const r = await c.clerk.get(p);
+			assertNot5xx(r, p);
+			const prob = assertProblem(r, 400);
+			assert.ok(/[ぁ-んァ-ン一-龥]/.test(`${prob.title}${prob.detail ?? ''}`), `Japanese message for ${p}`);
+		}
+		for (const body of ['{', '[]', JSON.stringify({ q: 5, purpose: '証明書の発行' }), JSON.stringify({ q: huge, purpose: '証明書の発行' })]) {
+			const r = await c.clerk.post('/api/v1/residents/search', { json: body });
+			assertNot5xx(r, body.slice(0, 20));
+			assert.equal(r.status, 400, `${r}`);
+		}
+		const w = ctx.client();
+		await w.formLogin(A.lg, A.clerk.login, A.clerk.password);
+		const f = await w.page('/staff/residents');
+		const csrf = inputValue(f.text, 'csrf');
+		for (const form of [
+			{ csrf, q: huge, purpose: 'certificate' },
+			{ csrf, birth: '昭和100年1月1日', purpose: 'certificate' },
+			{ csrf, q: 'x', purpose: 'no-such-purpose' },
+		]) {
+			const r = await w.submit('/staff/residents', form);
+			assertNot5xx(r, JSON.stringify(form).slice(0, 60));
+			assert.equal(r.status, 400, `${r}`);
+			assert.match(r.text, /field-error/);
+		}
+		const raw = await w.request('POST', '/staff/residents', { accept: 'text/html', body: `csrf=${csrf}&q=%FF&purpose=certificate`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+		assert.equal(raw.status, 400);
+		const get = await w.page(`/staff/residents?q=${HANAKO.mynumber}&purpose=certificate`);
+		assert.equal(get.status, 400, 'a My Number in a GET URL is refused');
+		assertNoMyNumber(get, 'GET search page');
+	});
+
+	ctx.stopTest();
+});
