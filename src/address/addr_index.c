@@ -178,6 +178,15 @@ static void ix_add(struct addr_index *ix, enum addr_kind kind, uint32_t scope, c
 		ix->max_len[kind] = n;
 }
 
+/* arr with room for element n of a doubling array (capacity *cap). */
+static void *grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : first;
+	return xrealloc(arr, *cap * elem);
+}
+
 /* The build's scratch: folding buffers. */
 struct build {
 	struct addr_index *ix;
@@ -249,10 +258,7 @@ static int load_prefs(struct build *b, struct db_conn *c)
 		const char *name = db_col_text(st, 1);
 		if (!name || !*name)
 			continue;
-		if (ix->nprefs == cap) {
-			cap = cap ? cap * 2 : 64;
-			ix->prefs = xrealloc(ix->prefs, cap * sizeof(*ix->prefs));
-		}
+		ix->prefs = grow(ix->prefs, ix->nprefs, &cap, sizeof(*ix->prefs), 64);
 		struct addr_pref *p = &ix->prefs[ix->nprefs];
 		*p = (struct addr_pref){.name = dup(ix, name),
 					.lg_code = dup(ix, db_col_text(st, 0))};
@@ -314,10 +320,7 @@ static int load_cities(struct build *b, struct db_conn *c)
 		const char *lg = db_col_text(st, 0);
 		if (pref == UINT32_MAX || !lg)
 			continue;
-		if (ix->ncities == cap) {
-			cap = cap ? cap * 2 : 2048;
-			ix->cities = xrealloc(ix->cities, cap * sizeof(*ix->cities));
-		}
+		ix->cities = grow(ix->cities, ix->ncities, &cap, sizeof(*ix->cities), 2048);
 		uint32_t ci = (uint32_t)ix->ncities++;
 		struct addr_city *cy = &ix->cities[ci];
 		*cy = (struct addr_city){.pref = pref,
@@ -343,12 +346,10 @@ static uint32_t city_by_code(const struct addr_index *ix, const char *lg)
 
 static uint32_t new_town(struct addr_index *ix, const struct addr_town *t)
 {
-	if (ix->ntowns == ix->cap_towns) {
-		ix->cap_towns = ix->cap_towns ? ix->cap_towns * 2 : 4096;
-		ix->towns = xrealloc(ix->towns, ix->cap_towns * sizeof(*ix->towns));
-	}
-	ix->towns[ix->ntowns] = *t;
-	return (uint32_t)ix->ntowns++;
+	ix->towns = grow(ix->towns, ix->ntowns, &ix->cap_towns, sizeof(*ix->towns), 4096);
+	uint32_t ti = (uint32_t)ix->ntowns++;
+	ix->towns[ti] = *t;
+	return ti;
 }
 
 /* Keys of a town: its folded 大字 + 丁目 (+ 小字) without a leading 大字/字,
@@ -452,7 +453,8 @@ static int load_abr_towns(struct build *b, struct db_conn *c)
 	return rc == DB_DONE ? 0 : -1;
 }
 
-/* Splits "旭ケ丘一丁目" into 旭ケ丘 and 一丁目 (towns.csv writes them as one). */
+/* Splits "旭ケ丘一丁目" into 旭ケ丘 and 一丁目 (towns.csv writes them as one).
+ * Display only: the keys are built from the two joined again. */
 static void split_chome(struct addr_index *ix, const char *town, const char **oaza,
 			const char **chome)
 {
@@ -461,9 +463,13 @@ static void split_chome(struct addr_index *ix, const char *town, const char **oa
 	size_t n = strlen(town);
 	*oaza = dup(ix, town);
 	*chome = NULL;
-	if (n <= 6 || strcmp(town + n - 6, "丁目") != 0)
+	/* 一丁目, and 堺市's 二丁 (南花田口町二丁) */
+	size_t unit = n > 6 && !strcmp(town + n - 6, "丁目") ? 6 :
+		      n > 3 && !strcmp(town + n - 3, "丁")   ? 3 :
+							       0;
+	if (unit == 0)
 		return;
-	size_t i = n - 6;
+	size_t i = n - unit;
 	for (;;) {
 		bool hit = false;
 		if (i > 0 && ((town[i - 1] >= '0' && town[i - 1] <= '9'))) {
@@ -478,7 +484,7 @@ static void split_chome(struct addr_index *ix, const char *town, const char **oa
 		if (!hit)
 			break;
 	}
-	if (i == 0 || i == n - 6)
+	if (i == 0 || i == n - unit)
 		return;
 	*oaza = arena_strndup(ix->strings, town, i);
 	*chome = dup(ix, town + i);
@@ -535,6 +541,52 @@ static int load_town_names(struct build *b, struct db_conn *c)
 	return rc == DB_DONE ? 0 : -1;
 }
 
+/* The rows of residences and parcels are sorted by lg_code, then
+ * machiaza_id: the municipality is looked up once per run of rows. */
+struct row_cursor {
+	const char *last_lg;
+	uint32_t city;
+};
+
+/* The town of a row whose columns 0 and 1 are lg_code and machiaza_id, or
+ * UINT32_MAX when it is not in the index. */
+static uint32_t row_town(struct addr_index *ix, struct db_stmt *st, struct row_cursor *cur)
+{
+	const char *lg = db_col_text(st, 0);
+	if (!lg)
+		return UINT32_MAX;
+	if (!cur->last_lg || strcmp(cur->last_lg, lg) != 0) {
+		cur->city = city_by_code(ix, lg);
+		cur->last_lg = arena_strdup(ix->strings, lg);
+	}
+	return cur->city == UINT32_MAX ? UINT32_MAX : town_by_id(ix, cur->city, db_col_text(st, 1));
+}
+
+/* Adds the key "a", "a-b" or "a-b-c" (empty parts end it) under town. */
+static void add_num_key(struct addr_index *ix, enum addr_kind kind, uint32_t town, const char *a,
+			const char *bb, const char *cc, uint32_t value)
+{
+	char key[128];
+	int kn = !*bb ? snprintf(key, sizeof key, "%s", a) :
+		 !*cc ? snprintf(key, sizeof key, "%s-%s", a, bb) :
+			snprintf(key, sizeof key, "%s-%s-%s", a, bb, cc);
+	if (kn > 0 && (size_t)kn < sizeof key)
+		ix_add(ix, kind, town, key, (size_t)kn, value);
+}
+
+/* The block blk of town ti, made on first sight. */
+static uint32_t block_of(struct addr_index *ix, uint32_t ti, const char *blk, const char *blk_id)
+{
+	uint32_t e = addr_ix_find(ix, AK_BLOCK, ti, blk, strlen(blk));
+	if (e)
+		return ix->ents[e].value;
+	ix->blocks = grow(ix->blocks, ix->nblocks, &ix->cap_blocks, sizeof(*ix->blocks), 4096);
+	uint32_t bi = (uint32_t)ix->nblocks++;
+	ix->blocks[bi] = (struct addr_block){.blk_id = dup(ix, blk_id), .blk_num = dup(ix, blk)};
+	ix_add(ix, AK_BLOCK, ti, blk, strlen(blk), bi);
+	return bi;
+}
+
 static int load_rsdt(struct build *b, struct db_conn *c)
 {
 	struct addr_index *ix = b->ix;
@@ -550,44 +602,17 @@ static int load_rsdt(struct build *b, struct db_conn *c)
 		       &st) != 0)
 		return -1;
 	int rc;
-	const char *last_lg = NULL;
-	uint32_t city = UINT32_MAX;
-	char key[128];
+	struct row_cursor cur = {NULL, UINT32_MAX};
 	while ((rc = db_step(st)) == DB_ROW) {
-		const char *lg = db_col_text(st, 0);
-		if (!lg)
-			continue;
-		if (!last_lg || strcmp(last_lg, lg) != 0) {
-			city = city_by_code(ix, lg);
-			last_lg = arena_strdup(ix->strings, lg);
-		}
-		uint32_t ti =
-			city == UINT32_MAX ? UINT32_MAX : town_by_id(ix, city, db_col_text(st, 1));
+		uint32_t ti = row_town(ix, st, &cur);
 		const char *blk = canon_num(db_col_text(st, 4)),
 			   *num = canon_num(db_col_text(st, 5)),
 			   *num2 = canon_num(db_col_text(st, 6));
 		if (ti == UINT32_MAX || !*blk || !*num)
 			continue;
 		ix->towns[ti].rsdt = true;
-		uint32_t e = addr_ix_find(ix, AK_BLOCK, ti, blk, strlen(blk));
-		uint32_t bi;
-		if (e) {
-			bi = ix->ents[e].value;
-		} else {
-			if (ix->nblocks == ix->cap_blocks) {
-				ix->cap_blocks = ix->cap_blocks ? ix->cap_blocks * 2 : 4096;
-				ix->blocks =
-					xrealloc(ix->blocks, ix->cap_blocks * sizeof(*ix->blocks));
-			}
-			bi = (uint32_t)ix->nblocks++;
-			ix->blocks[bi] = (struct addr_block){.blk_id = dup(ix, db_col_text(st, 2)),
-							     .blk_num = dup(ix, blk)};
-			ix_add(ix, AK_BLOCK, ti, blk, strlen(blk), bi);
-		}
-		if (ix->nrsdts == ix->cap_rsdts) {
-			ix->cap_rsdts = ix->cap_rsdts ? ix->cap_rsdts * 2 : 16384;
-			ix->rsdts = xrealloc(ix->rsdts, ix->cap_rsdts * sizeof(*ix->rsdts));
-		}
+		uint32_t bi = block_of(ix, ti, blk, db_col_text(st, 2));
+		ix->rsdts = grow(ix->rsdts, ix->nrsdts, &ix->cap_rsdts, sizeof(*ix->rsdts), 16384);
 		uint32_t ri = (uint32_t)ix->nrsdts++;
 		struct addr_rsdt *r = &ix->rsdts[ri];
 		*r = (struct addr_rsdt){.block = bi,
@@ -601,10 +626,7 @@ static int load_rsdt(struct build *b, struct db_conn *c)
 			bl->lon += r->lon;
 			bl->npos++;
 		}
-		int kn = *num2 ? snprintf(key, sizeof key, "%s-%s-%s", blk, num, num2) :
-				 snprintf(key, sizeof key, "%s-%s", blk, num);
-		if (kn > 0 && (size_t)kn < sizeof key)
-			ix_add(ix, AK_RSDT, ti, key, (size_t)kn, ri);
+		add_num_key(ix, AK_RSDT, ti, blk, num, num2, ri);
 	}
 	db_done(st);
 	for (size_t i = 0; i < ix->nblocks; i++)
@@ -629,28 +651,16 @@ static int load_parcels(struct build *b, struct db_conn *c)
 		       &st) != 0)
 		return -1;
 	int rc;
-	const char *last_lg = NULL;
-	uint32_t city = UINT32_MAX;
-	char key[128];
+	struct row_cursor cur = {NULL, UINT32_MAX};
 	while ((rc = db_step(st)) == DB_ROW) {
-		const char *lg = db_col_text(st, 0);
-		if (!lg)
-			continue;
-		if (!last_lg || strcmp(last_lg, lg) != 0) {
-			city = city_by_code(ix, lg);
-			last_lg = arena_strdup(ix->strings, lg);
-		}
-		uint32_t ti =
-			city == UINT32_MAX ? UINT32_MAX : town_by_id(ix, city, db_col_text(st, 1));
+		uint32_t ti = row_town(ix, st, &cur);
 		const char *n1 = canon_num(db_col_text(st, 3)), *n2 = canon_num(db_col_text(st, 4)),
 			   *n3 = canon_num(db_col_text(st, 5));
 		if (ti == UINT32_MAX || !*n1)
 			continue;
 		ix->towns[ti].parcel = true;
-		if (ix->nparcels == ix->cap_parcels) {
-			ix->cap_parcels = ix->cap_parcels ? ix->cap_parcels * 2 : 65536;
-			ix->parcels = xrealloc(ix->parcels, ix->cap_parcels * sizeof(*ix->parcels));
-		}
+		ix->parcels = grow(ix->parcels, ix->nparcels, &ix->cap_parcels,
+				   sizeof(*ix->parcels), 65536);
 		uint32_t pi = (uint32_t)ix->nparcels++;
 		struct addr_parcel *p = &ix->parcels[pi];
 		*p = (struct addr_parcel){.prc_id = dup(ix, db_col_text(st, 2)),
@@ -658,11 +668,7 @@ static int load_parcels(struct build *b, struct db_conn *c)
 					  .n2 = dup(ix, n2),
 					  .n3 = dup(ix, n3)};
 		add_point(&p->has_point, &p->lat, &p->lon, st, 6);
-		int kn = *n3 ? snprintf(key, sizeof key, "%s-%s-%s", n1, n2, n3) :
-			 *n2 ? snprintf(key, sizeof key, "%s-%s", n1, n2) :
-			       snprintf(key, sizeof key, "%s", n1);
-		if (kn > 0 && (size_t)kn < sizeof key)
-			ix_add(ix, AK_PARCEL, ti, key, (size_t)kn, pi);
+		add_num_key(ix, AK_PARCEL, ti, n1, n2, n3, pi);
 	}
 	db_done(st);
 	return rc == DB_DONE ? 0 : -1;

@@ -279,8 +279,7 @@ static void postal_code_and_invisible_characters(void **state)
 		"640-8156 和歌山県和歌山市松江北2丁目19-25",
 		"〒６４０－８１５６　和歌山市松江北２丁目１９－２５",
 		"\xEF\xBB\xBF和歌山市松江北2丁目19-25",
-		"和歌山市\xE2\x80\x8B松江北\xE2\x80\x8D"
-		"2丁目19-25",
+		"和歌山市\u200B松江北\u200D2丁目19-25", /* zero-width space and joiner */
 		"\xEF\xBB\xBF〒640-8156\xE2\x81\xA0和歌山市松江北2丁目19-25",
 	};
 	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
