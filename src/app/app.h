@@ -37,7 +37,9 @@ struct module {
 	const struct db_migration *migrations;
 	/* routes, ended by an entry with fn NULL (NULL: none) */
 	const struct route *routes;
-	/* Called after migrations when the server (or a CLI command) starts. */
+	/* start: called when the server starts (BOOT_SERVE), after migrations.
+	 * stop: called by app_close for every app, served or not, so it must
+	 * cope with start never having run. */
 	int (*start)(struct app *app);
 	void (*stop)(struct app *app);
 };

@@ -135,7 +135,7 @@ void app_close(struct app *app)
 		jobs_free(app->jobs);
 	}
 	for (const struct module *const *m = app_modules; *m; m++)
-		if ((*m)->stop && app->router)
+		if ((*m)->stop) /* every app, served or not: modules may hold state per app */
 			(*m)->stop(app);
 	if (app->audit)
 		audit_close(app->audit);

@@ -129,6 +129,11 @@ int platform_authenticate(struct req *r, bool *bearer);
 /* The pre-session CSRF token for anonymous forms, setting its cookie if new. */
 const char *platform_pre_csrf(struct req *r, struct res *s);
 
+/* The organisation an audit entry names for r's principal: "<municipality>
+ * <department of the first staff role>" for staff and system, "本人" for a
+ * resident, NULL for nobody (arena-owned). */
+const char *platform_actor_org(struct req *r);
+
 /* Audit helper: appends an entry with actor, tenant and request id taken from
  * the request. subject may be NULL. Returns 0 or < 0 (the caller must not
  * reveal the data when this fails). */

@@ -459,27 +459,32 @@ const char *platform_pre_csrf(struct req *r, struct res *s)
 	return t;
 }
 
+const char *platform_actor_org(struct req *r)
+{
+	const struct principal *w = &r->who;
+	if (w->kind == PRINCIPAL_RESIDENT)
+		return "本人";
+	if (w->kind != PRINCIPAL_STAFF && w->kind != PRINCIPAL_SYSTEM)
+		return NULL;
+	const char *muni = w->muni_name;
+	if (!muni)
+		tenant_get(app_db(r), r->arena, w->lg_code, NULL, &muni);
+	const char *dept = "";
+	for (const char **p = w->roles; p && *p; p++) {
+		const struct role_def *rd = role_find(*p);
+		if (rd && strcmp(rd->kind, "staff") == 0) {
+			dept = rd->label;
+			break;
+		}
+	}
+	return arena_printf(r->arena, "%s %s", muni ? muni : "", dept);
+}
+
 int platform_audit(struct req *r, const char *action, const char *subject, const char *purpose,
 		   const char *outcome, const char *detail)
 {
 	struct principal *w = &r->who;
-	const char *org = NULL;
-	const char *muni = NULL;
-	if (w->kind != PRINCIPAL_NONE && !(muni = w->muni_name))
-		tenant_get(app_db(r), r->arena, w->lg_code, NULL, &muni);
-	if (w->kind == PRINCIPAL_STAFF || w->kind == PRINCIPAL_SYSTEM) {
-		const char *dept = "";
-		for (const char **p = w->roles; p && *p; p++) {
-			const struct role_def *rd = role_find(*p);
-			if (rd && strcmp(rd->kind, "staff") == 0) {
-				dept = rd->label;
-				break;
-			}
-		}
-		org = arena_printf(r->arena, "%s %s", muni ? muni : "", dept);
-	} else if (w->kind == PRINCIPAL_RESIDENT) {
-		org = "本人";
-	}
+	const char *org = platform_actor_org(r);
 	char actor_id[24];
 	snprintf(actor_id, sizeof actor_id, "%lld", (long long)w->account_id);
 	struct audit_entry e = {

@@ -151,7 +151,7 @@ static const struct kanji_pair kanji_table[] = {
 	{0x9EC3, 0x9EC4}, /* 黃 → 黄 */
 	{0x9ED1, 0x9ED2}, /* 黑 → 黒 */
 	{0x9F4A, 0x6589}, /* 齊 → 斉 */
-	{0x9F4B, 0x6589}, /* 齋 → 斉 */
+	{0x9F4B, 0x658E}, /* 齋 → 斎 (斎藤; 齊 is the old 斉) */
 	{0x9F52, 0x6B6F}, /* 齒 → 歯 */
 	{0x9F8D, 0x7ADC}, /* 龍 → 竜 */
 	{0xFA11, 0x5D0E}, /* 﨑 → 崎 */

@@ -74,7 +74,7 @@ int jtext_fold_no(struct buf *out, const char *s, size_t n);
 
 /* Old kanji forms (旧字体) and common variants → the forms in everyday use,
  * from a table of 101 pairs frequent in addresses and names: 澤→沢, 濱→浜,
- * 邊/邉→辺, 齋/齊→斉, 國→国, 廣→広, 藏→蔵, 櫻→桜, 龍→竜, 髙→高, 﨑→崎,
+ * 邊/邉→辺, 齋→斎, 齊→斉, 國→国, 廣→広, 藏→蔵, 櫻→桜, 龍→竜, 髙→高, 﨑→崎,
  * 嶋→島, 德→徳, 惠→恵, 榮→栄 … (see the table in jtext.c). */
 int jtext_old_to_new_kanji(struct buf *out, const char *s, size_t n);
 

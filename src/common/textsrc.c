@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zip.h>
 
+#include "common/progress.h"
 #include "common/utf8.h"
 #include "common/xalloc.h"
 
@@ -263,8 +264,7 @@ bool textsrc_bad(const struct textsrc *s)
 	return s->bad;
 }
 
-void textsrc_progress(const struct textsrc *s, uint64_t *done, uint64_t *size)
+int textsrc_pct(const struct textsrc *s)
 {
-	*done = s->done;
-	*size = s->size;
+	return progress_pct(s->done, s->size);
 }

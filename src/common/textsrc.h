@@ -23,9 +23,9 @@ struct textsrc *textsrc_open(const char *path, const char **encoding, char *err,
  * from an I/O error. */
 ssize_t textsrc_read(void *ctx, char *buf, size_t n);
 bool textsrc_bad(const struct textsrc *s);
-/* Bytes of the file (or zip member) read so far and its size (0 unknown),
- * for a progress display. */
-void textsrc_progress(const struct textsrc *s, uint64_t *done, uint64_t *size);
+/* How much of the file (or zip member) has been read, 0 to 100 (0 when its
+ * size is unknown), for a progress display (common/progress.h). */
+int textsrc_pct(const struct textsrc *s);
 /* Closes and frees; NULL is a no-op. */
 void textsrc_close(struct textsrc *s);
 

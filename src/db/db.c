@@ -465,6 +465,18 @@ int db_rollback(struct db_conn *c)
 	return rc < 0 ? failed(c, rc) : 0;
 }
 
+int db_like_escape(struct buf *b, const char *s, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (s[i] == '\\' || s[i] == '%' || s[i] == '_')
+			rc = buf_putc(b, '\\');
+		if (rc == 0)
+			rc = buf_putc(b, s[i]);
+	}
+	return rc;
+}
+
 int db_exec(struct db_conn *c, const char *sql)
 {
 	if (!usable(c))

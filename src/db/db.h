@@ -97,6 +97,13 @@ int64_t db_changes(struct db_stmt *st);
 const char *db_errmsg(struct db_conn *c);
 const char *db_strerror(int rc);
 
+struct buf;
+/* Appends n bytes of s to b with LIKE's wildcards (% _) and the backslash
+ * escaped by a backslash, for a pattern compared with LIKE ? ESCAPE and a
+ * backslash as the escape character (both backends). Returns 0, or buf's
+ * error when b would pass its maximum. */
+int db_like_escape(struct buf *b, const char *s, size_t n);
+
 /* Convenience: prepare, bind nothing, step once; *out gets column 0 as int64.
  * Returns DB_ROW, DB_DONE (no row; *out untouched) or < 0. */
 int db_query_int64(struct db_conn *c, const char *sql, int64_t *out);

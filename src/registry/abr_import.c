@@ -5,10 +5,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/csv.h"
 #include "common/lgcode.h"
+#include "common/progress.h"
 #include "common/utf8.h"
 #include "common/zipcsv.h"
 #include "registry/registry.h"
@@ -155,13 +155,6 @@ static const struct abr_kind *detect(const int idx[NALL])
 	return NULL;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Binds one CSV row; on a bad value returns -1 with a message. */
 static int bind_row(struct db_stmt *st, const struct abr_kind *k, struct csv *csv, const int *cidx,
 		    char *msg, size_t msglen)
@@ -225,21 +218,15 @@ static int bind_row(struct db_stmt *st, const struct abr_kind *k, struct csv *cs
 	return 0;
 }
 
-static void show_progress(FILE *out, const char *member, uint64_t done, uint64_t total,
-			  uint64_t rows, double secs)
+int abr_reject_row(FILE *report, enum abr_on_error on_error, const char *path, unsigned long line,
+		   const char *msg, char *err, size_t errlen)
 {
-	if (!out)
-		return;
-	int pct = total ? (int)(done * 100 / total) : 0;
-	if (pct > 100)
-		pct = 100;
-	char bar[21];
-	for (int i = 0; i < 20; i++)
-		bar[i] = i < pct / 5 ? '#' : '.';
-	bar[20] = '\0';
-	fprintf(out, "\r%-36.36s [%s] %3d%% %10llu rows %8.0f rows/s", member, bar, pct,
-		(unsigned long long)rows, secs > 0 ? (double)rows / secs : 0.0);
-	fflush(out);
+	if (report)
+		fprintf(report, "%s:%lu: %s\n", path, line, msg);
+	if (on_error != ABR_ABORT)
+		return 0;
+	snprintf(err, errlen, "%s:%lu: %s; nothing of this file was imported", path, line, msg);
+	return -1;
 }
 
 int abr_import_file(struct app *app, const char *path, enum abr_on_error on_error, FILE *report,
@@ -284,23 +271,18 @@ int abr_import_file(struct app *app, const char *path, enum abr_on_error on_erro
 		db_rollback(c);
 		goto out;
 	}
-	double t0 = now_s(), last = 0;
+	double t0 = progress_now(), last = 0;
 	int r;
 	while ((r = csv_next(csv)) == 1) {
 		char msg[160];
 		if (bind_row(stmt, k, csv, cidx, msg, sizeof msg) != 0) {
-			if (report)
-				fprintf(report, "%s:%lu: %s\n", path, csv_line(csv), msg);
-			if (on_error == ABR_ABORT) {
-				snprintf(err, errlen,
-					 "%s:%lu: %s; nothing of this file was imported", path,
-					 csv_line(csv), msg);
-				db_done(stmt);
+			db_done(stmt);
+			if (abr_reject_row(report, on_error, path, csv_line(csv), msg, err,
+					   errlen) != 0) {
 				db_rollback(c);
 				goto out;
 			}
 			st->skipped++;
-			db_done(stmt);
 			continue;
 		}
 		int s = db_step(stmt);
@@ -312,15 +294,11 @@ int abr_import_file(struct app *app, const char *path, enum abr_on_error on_erro
 			goto out;
 		}
 		st->rows++;
-		if (progress && (st->rows & 4095) == 0) {
-			double t = now_s();
-			if (t - last > 0.1) {
-				uint64_t done, total;
-				zipcsv_progress(z, &done, &total);
-				show_progress(progress, zipcsv_member(z), done, total, st->rows,
-					      t - t0);
-				last = t;
-			}
+		if (progress && (st->rows & 4095) == 0 && progress_due(&last)) {
+			uint64_t done, total;
+			zipcsv_progress(z, &done, &total);
+			progress_show(progress, zipcsv_member(z), progress_pct(done, total),
+				      st->rows, last - t0);
 		}
 	}
 	if (r < 0) {
@@ -333,12 +311,12 @@ int abr_import_file(struct app *app, const char *path, enum abr_on_error on_erro
 		snprintf(err, errlen, "%s: commit failed: %s", path, db_errmsg(c));
 		goto out;
 	}
-	st->seconds = now_s() - t0;
+	st->seconds = progress_now() - t0;
 	if (progress) {
 		uint64_t total, done;
 		zipcsv_progress(z, &done, &total);
-		show_progress(progress, zipcsv_member(z), total ? total : done,
-			      total ? total : done, st->rows, st->seconds);
+		progress_show(progress, zipcsv_member(z), total || done ? 100 : 0, st->rows,
+			      st->seconds);
 		fputc('\n', progress);
 	}
 	rc = 0;

@@ -188,19 +188,6 @@ int corp_get(struct db_conn *c, const char *number, json_t **out)
 	return 0;
 }
 
-/* Appends s with LIKE's wildcards and the escape character escaped. */
-static int like_escape(struct buf *b, const char *s, size_t n)
-{
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (s[i] == '\\' || s[i] == '%' || s[i] == '_')
-			rc = buf_putc(b, '\\');
-		if (rc == 0)
-			rc = buf_putc(b, s[i]);
-	}
-	return rc;
-}
-
 int corp_search(struct db_conn *c, const char *query, int limit, json_t **out)
 {
 	*out = NULL;
@@ -217,8 +204,8 @@ int corp_search(struct db_conn *c, const char *query, int limit, json_t **out)
 	int rc = -EINVAL;
 	if (corp_fold(&f, query, qn) != 0 || f.len == 0)
 		goto out;
-	if (like_escape(&prefix, f.p, f.len) != 0 || buf_putc(&prefix, '%') != 0 ||
-	    buf_putc(&any, '%') != 0 || like_escape(&any, f.p, f.len) != 0 ||
+	if (db_like_escape(&prefix, f.p, f.len) != 0 || buf_putc(&prefix, '%') != 0 ||
+	    buf_putc(&any, '%') != 0 || db_like_escape(&any, f.p, f.len) != 0 ||
 	    buf_putc(&any, '%') != 0)
 		goto out;
 	rc = -EIO;

@@ -5,10 +5,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/checkdigit.h"
 #include "common/csv.h"
+#include "common/progress.h"
 #include "common/textsrc.h"
 #include "common/utf8.h"
 #include "common/xalloc.h"
@@ -239,29 +239,6 @@ static int bind_record(struct csv *csv, struct db_stmt *hs, struct db_stmt *cs, 
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void show_progress(FILE *out, const struct textsrc *s, uint64_t rows, double secs, bool last)
-{
-	uint64_t done, size;
-	textsrc_progress(s, &done, &size);
-	int pct = size ? (int)(done * 100 / size) : 0;
-	if (last || pct > 100)
-		pct = 100;
-	char bar[21];
-	for (int i = 0; i < 20; i++)
-		bar[i] = i < pct / 5 ? '#' : '.';
-	bar[20] = '\0';
-	fprintf(out, "\r[%s] %3d%% %10llu rows %8.0f rows/s", bar, pct, (unsigned long long)rows,
-		secs > 0 ? (double)rows / secs : 0.0);
-	fflush(out);
-}
-
 int corp_import_file(struct app *app, const char *path, enum abr_on_error on_error, FILE *report,
 		     FILE *progress, struct corp_import_stats *st, char *err, size_t errlen)
 {
@@ -294,21 +271,16 @@ int corp_import_file(struct app *app, const char *path, enum abr_on_error on_err
 		snprintf(err, errlen, "%s: %s (were migrations applied?)", path, db_errmsg(c));
 		goto out;
 	}
-	double t0 = now_s(), last = 0;
+	double t0 = progress_now(), last = 0;
 	int r;
 	while ((r = csv_next(csv)) == 1) {
 		char msg[200];
 		if (bind_record(csv, hs, cs, &nn, &fn, msg, sizeof msg) != 0) {
 			db_done(hs);
 			db_done(cs);
-			if (report)
-				fprintf(report, "%s:%lu: %s\n", path, csv_line(csv), msg);
-			if (on_error == ABR_ABORT) {
-				snprintf(err, errlen,
-					 "%s:%lu: %s; nothing of this file was imported", path,
-					 csv_line(csv), msg);
+			if (abr_reject_row(report, on_error, path, csv_line(csv), msg, err,
+					   errlen) != 0)
 				goto out;
-			}
 			st->skipped++;
 			continue;
 		}
@@ -322,13 +294,8 @@ int corp_import_file(struct app *app, const char *path, enum abr_on_error on_err
 			goto out;
 		}
 		st->rows++;
-		if (progress && (st->rows & 4095) == 0) {
-			double t = now_s();
-			if (t - last > 0.1) {
-				show_progress(progress, s, st->rows, t - t0, false);
-				last = t;
-			}
-		}
+		if (progress && (st->rows & 4095) == 0 && progress_due(&last))
+			progress_show(progress, NULL, textsrc_pct(s), st->rows, last - t0);
 	}
 	if (r < 0) {
 		if (textsrc_bad(s))
@@ -345,9 +312,9 @@ int corp_import_file(struct app *app, const char *path, enum abr_on_error on_err
 		goto out;
 	}
 	in_tx = false;
-	st->seconds = now_s() - t0;
+	st->seconds = progress_now() - t0;
 	if (progress) {
-		show_progress(progress, s, st->rows, st->seconds, true);
+		progress_show(progress, NULL, 100, st->rows, st->seconds);
 		fputc('\n', progress);
 	}
 	rc = 0;

@@ -17,6 +17,13 @@ enum abr_on_error {
 	ABR_SKIP = 1,  /* leave the row out, report it, import the rest */
 };
 
+/* A row an importer cannot take: reports it on report (may be NULL) as
+ * "FILE:LINE: msg"; then with ABR_ABORT returns -1 with err saying that
+ * nothing of the file was imported (the caller rolls back), with ABR_SKIP
+ * returns 0 (the caller counts it skipped and goes on). */
+int abr_reject_row(FILE *report, enum abr_on_error on_error, const char *path, unsigned long line,
+		   const char *msg, char *err, size_t errlen);
+
 struct abr_import_stats {
 	const char *kind; /* "town", "parcel", … (static) */
 	uint64_t rows;    /* rows written (inserted or updated) */

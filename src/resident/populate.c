@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
 #include "common/arena.h"
 #include "common/checkdigit.h"
 #include "common/lgcode.h"
+#include "common/progress.h"
 #include "common/xalloc.h"
 #include "resident/names.h"
 #include "resident/resident.h"
@@ -262,15 +262,20 @@ static uint64_t permute(uint64_t x, uint64_t n, int half, uint64_t key)
 	return x;
 }
 
+/* 宛名番号 / 世帯番号: a sequence number and its modulus-11 check digit. */
+static void make_atena(uint64_t seq, int digits, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%0*llu", digits, (unsigned long long)seq);
+	out[digits] = (char)('0' + checkdigit_atena(out, (size_t)digits));
+	out[digits + 1] = '\0';
+}
+
 /* 住民票コード of the k-th generated resident: 10 digits and a modulus-11
  * check digit (weights 2–7, the 宛名番号 rule). */
 static void make_juminhyo(uint64_t k, char out[12])
 {
-	snprintf(out, 12, "%010llu",
-		 (unsigned long long)permute(k % 10000000000ULL, 10000000000ULL, 17,
-					     0x6A756D696E6879ULL));
-	out[10] = (char)('0' + checkdigit_atena(out, 10));
-	out[11] = '\0';
+	make_atena(permute(k % 10000000000ULL, 10000000000ULL, 17, 0x6A756D696E6879ULL), 10, out,
+		   12);
 }
 
 static void make_mynumber(uint64_t k, char out[13])
@@ -280,14 +285,6 @@ static void make_mynumber(uint64_t k, char out[13])
 					     0x6D796E756D626572ULL));
 	out[11] = (char)('0' + checkdigit_mynumber(out, 11));
 	out[12] = '\0';
-}
-
-/* 宛名番号 / 世帯番号: a sequence number and its modulus-11 check digit. */
-static void make_atena(uint64_t seq, int digits, char *out, size_t outlen)
-{
-	snprintf(out, outlen, "%0*llu", digits, (unsigned long long)seq);
-	out[digits] = (char)('0' + checkdigit_atena(out, (size_t)digits));
-	out[digits + 1] = '\0';
 }
 
 /* ---- addresses ---- */
@@ -557,6 +554,13 @@ static void add_child(struct gen *g, struct household *h, int p1, int p2, int mi
 	add(h, age, child_sex(g), zokugara, K_BLOOD);
 }
 
+/* The head of a household (age a, sex) and the spouse (age b): 妻 or 夫. */
+static void add_head_couple(struct household *h, int a, int sex, int b)
+{
+	add(h, a, sex, "世帯主", K_BLOOD);
+	add(h, b, other_sex(sex), sex == 1 ? "妻" : "夫", K_INLAW);
+}
+
 /* How many children: p[k] is the chance of k (0..3), the rest is 4. */
 static int nkids(struct gen *g, const double p[4])
 {
@@ -588,23 +592,17 @@ static void gen_members(struct gen *g, struct household *h)
 	} else if (u < 0.581) { /* couple */
 		int a = draw_age(p, r, 20, AGE_MAX, R_COUPLE);
 		int b = spouse_age(g, a, 1);
-		if (rng_chance(r, 0.93)) {
-			add(h, a, 1, "世帯主", K_BLOOD);
-			add(h, b, 2, "妻", K_INLAW);
-		} else {
-			add(h, b, 2, "世帯主", K_BLOOD);
-			add(h, a, 1, "夫", K_INLAW);
-		}
+		if (rng_chance(r, 0.93))
+			add_head_couple(h, a, 1, b);
+		else
+			add_head_couple(h, b, 2, a);
 	} else if (u < 0.831) { /* couple and children */
 		int a = draw_age(p, r, 23, 85, R_FAMILY);
 		int b = spouse_age(g, a, 1);
-		if (rng_chance(r, 0.95)) {
-			add(h, a, 1, "世帯主", K_BLOOD);
-			add(h, b, 2, "妻", K_INLAW);
-		} else {
-			add(h, b, 2, "世帯主", K_BLOOD);
-			add(h, a, 1, "夫", K_INLAW);
-		}
+		if (rng_chance(r, 0.95))
+			add_head_couple(h, a, 1, b);
+		else
+			add_head_couple(h, b, 2, a);
 		for (int k = nkids(g, family_kids); k > 0; k--)
 			add_child(g, h, a, b, 0, "子");
 	} else if (u < 0.921) { /* one parent and children */
@@ -751,25 +749,10 @@ static void gen_details(struct gen *g, struct household *h)
 	}
 }
 
-/* ---- progress ---- */
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
+/* The progress line, as the importers draw it (n is never 0 here). */
 static void show_progress(FILE *out, uint64_t done, uint64_t total, double secs)
 {
-	int pct = total ? (int)(done * 100 / total) : 100;
-	char bar[21];
-	for (int i = 0; i < 20; i++)
-		bar[i] = i < pct / 5 ? '#' : '.';
-	bar[20] = '\0';
-	fprintf(out, "\r%-36.36s [%s] %3d%% %10llu rows %8.0f rows/s", "residents (demo populate)",
-		bar, pct, (unsigned long long)done, secs > 0 ? (double)done / secs : 0.0);
-	fflush(out);
+	progress_show(out, "residents (demo populate)", progress_pct(done, total), done, secs);
 }
 
 /* ---- the whole ---- */
@@ -879,7 +862,7 @@ int resident_populate(struct app *app, const char *lg_code, uint64_t n, uint64_t
 	}
 	/* 住居表示 areas are the dense centre: about 4 households in 10 there */
 	double p_rsdt = rsdt.n == 0 ? 0 : parcel.n == 0 ? 1 : 0.42;
-	double t0 = now_s(), last = 0;
+	double t0 = progress_now(), last = 0;
 	uint64_t done = 0, retries = 0;
 	while (done < n) {
 		struct household h;
@@ -937,13 +920,8 @@ int resident_populate(struct app *app, const char *lg_code, uint64_t n, uint64_t
 			}
 			done++;
 		}
-		if (progress && (done & 1023) < (uint64_t)h.n) {
-			double t = now_s();
-			if (t - last > 0.1) {
-				show_progress(progress, done, n, t - t0);
-				last = t;
-			}
-		}
+		if (progress && (done & 1023) < (uint64_t)h.n && progress_due(&last))
+			show_progress(progress, done, n, last - t0);
 	}
 	int erc = resident_bulk_end(bulk, true);
 	bulk = NULL;
@@ -952,7 +930,7 @@ int resident_populate(struct app *app, const char *lg_code, uint64_t n, uint64_t
 		goto out;
 	}
 	if (progress) {
-		show_progress(progress, done, n, now_s() - t0);
+		show_progress(progress, done, n, progress_now() - t0);
 		fputc('\n', progress);
 	}
 	rc = 0;

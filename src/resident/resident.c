@@ -343,19 +343,16 @@ static void bind_opt(struct db_stmt *st, int idx, const char *v)
 
 void res_state_bind(struct db_stmt *st, int first, const struct resident_rec *r)
 {
-	db_bind_text(st, first, r->juminhyo_code);
-	db_bind_text(st, first + 1, r->atena_no);
-	db_bind_text(st, first + 2, r->setai_no);
-	db_bind_text(st, first + 3, r->name);
-	db_bind_text(st, first + 4, r->name_kana);
-	db_bind_text(st, first + 5, r->birth);
+	/* the order of RES_STATE_COLS, as res_state_json reads them back */
+	const char *const text[] = {r->juminhyo_code, r->atena_no,  r->setai_no,
+				    r->name,          r->name_kana, r->birth};
+	for (int i = 0; i < 6; i++)
+		db_bind_text(st, first + i, text[i]);
 	db_bind_int64(st, first + 6, r->sex);
-	bind_opt(st, first + 7, r->zokugara);
-	bind_opt(st, first + 8, r->address);
-	bind_opt(st, first + 9, r->machiaza_id);
-	bind_opt(st, first + 10, r->blk_id);
-	bind_opt(st, first + 11, r->rsdt_id);
-	bind_opt(st, first + 12, r->prc_id);
+	const char *const more[] = {r->zokugara, r->address, r->machiaza_id,
+				    r->blk_id,   r->rsdt_id, r->prc_id};
+	for (int i = 0; i < 6; i++)
+		bind_opt(st, first + 7 + i, more[i]);
 	db_bind_int64(st, first + 13, r->status);
 }
 

@@ -95,6 +95,15 @@ static bool flag(int argc, char **argv, const char *name)
 	return false;
 }
 
+/* True when s is a whole decimal number without a sign that fits *v. */
+static bool parse_number(const char *s, unsigned long long *v)
+{
+	char *end = NULL;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return *s && !*end && !errno && *s != '-';
+}
+
 static const char *lg_code_of(int argc, char **argv, bool required)
 {
 	const char *lg = opt(argc, argv, "--lg-code");
@@ -193,14 +202,6 @@ static int cli_export(struct app *app, int argc, char **argv)
 		return rc == -EINVAL ? 2 : 1;
 	}
 	return 0;
-}
-
-static bool has_flag(int argc, char **argv, const char *name)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], name))
-			return true;
-	return false;
 }
 
 static int count_residents(struct app *app, const char *lg, int64_t *n)
@@ -305,24 +306,17 @@ static int cli_populate(struct app *app, int argc, char **argv)
 	if (!lg)
 		return 2;
 	const char *count = opt(argc, argv, "--residents"), *seed = opt(argc, argv, "--seed");
-	char *end = NULL;
-	errno = 0;
-	unsigned long long n = count ? strtoull(count, &end, 10) : 0;
-	if (!count || !*count || *end || errno || *count == '-' || n == 0) {
+	unsigned long long n = 0, s = 1;
+	if (!count || !parse_number(count, &n) || n == 0) {
 		fprintf(stderr, "madoguchi: demo populate needs --residents N\n");
 		return 2;
 	}
-	unsigned long long s = 1;
-	if (seed) {
-		errno = 0;
-		s = strtoull(seed, &end, 10);
-		if (!*seed || *end || errno || *seed == '-') {
-			fprintf(stderr, "madoguchi: --seed takes a number\n");
-			return 2;
-		}
+	if (seed && !parse_number(seed, &s)) {
+		fprintf(stderr, "madoguchi: --seed takes a number\n");
+		return 2;
 	}
 	int64_t existing = 0;
-	if (has_flag(argc, argv, "--if-empty")) {
+	if (flag(argc, argv, "--if-empty")) {
 		if (count_residents(app, lg, &existing) != 0) {
 			fprintf(stderr, "madoguchi: demo populate: cannot count the residents\n");
 			return 1;

@@ -6,11 +6,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/keys.h"
 #include "common/csv.h"
 #include "common/lgcode.h"
+#include "common/progress.h"
 #include "common/textsrc.h"
 #include "common/wareki.h"
 #include "resident/resident_internal.h"
@@ -44,29 +44,6 @@ static const char *const col_names[NCOLS] = {
 };
 /* Columns a file must have; the others may be absent. */
 static const bool col_required[NCOLS] = {true, true, true, true, true, true, true};
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void show_progress(FILE *out, const struct textsrc *s, uint64_t rows, double secs, bool last)
-{
-	uint64_t done, size;
-	textsrc_progress(s, &done, &size);
-	int pct = size ? (int)(done * 100 / size) : 0;
-	if (last || pct > 100)
-		pct = 100;
-	char bar[21];
-	for (int i = 0; i < 20; i++)
-		bar[i] = i < pct / 5 ? '#' : '.';
-	bar[20] = '\0';
-	fprintf(out, "\r[%s] %3d%% %10llu rows %8.0f rows/s", bar, pct, (unsigned long long)rows,
-		secs > 0 ? (double)rows / secs : 0.0);
-	fflush(out);
-}
 
 /* A date in ISO or 和暦 → ISO in out; 0 or -EINVAL with msg naming field. */
 static int parse_date(const char *v, const char *field, const char *example,
@@ -184,7 +161,7 @@ int resident_import_csv(struct app *app, const char *lg_code, const char *path,
 			 path);
 		goto out;
 	}
-	double t0 = now_s(), last = 0;
+	double t0 = progress_now(), last = 0;
 	while ((r = csv_next(csv)) == 1) {
 		char msg[256];
 		int ar = import_row(b, csv, idx, lg_code, msg, sizeof msg);
@@ -198,25 +175,15 @@ int resident_import_csv(struct app *app, const char *lg_code, const char *path,
 			goto out;
 		}
 		if (ar != 0) {
-			if (report)
-				fprintf(report, "%s:%lu: %s\n", path, csv_line(csv), msg);
-			if (on_error == ABR_ABORT) {
-				snprintf(err, errlen,
-					 "%s:%lu: %s; nothing of this file was imported", path,
-					 csv_line(csv), msg);
+			if (abr_reject_row(report, on_error, path, csv_line(csv), msg, err,
+					   errlen) != 0)
 				goto out;
-			}
 			st->skipped++;
 			continue;
 		}
 		st->rows++;
-		if (progress && (st->rows & 1023) == 0) {
-			double t = now_s();
-			if (t - last > 0.1) {
-				show_progress(progress, s, st->rows, t - t0, false);
-				last = t;
-			}
-		}
+		if (progress && (st->rows & 1023) == 0 && progress_due(&last))
+			progress_show(progress, NULL, textsrc_pct(s), st->rows, last - t0);
 	}
 	if (r < 0) {
 		if (textsrc_bad(s))
@@ -234,9 +201,9 @@ int resident_import_csv(struct app *app, const char *lg_code, const char *path,
 		snprintf(err, errlen, "%s: commit failed; nothing of this file was imported", path);
 		goto out;
 	}
-	st->seconds = now_s() - t0;
+	st->seconds = progress_now() - t0;
 	if (progress) {
-		show_progress(progress, s, st->rows, st->seconds, true);
+		progress_show(progress, NULL, 100, st->rows, st->seconds);
 		fputc('\n', progress);
 	}
 	rc = 0;

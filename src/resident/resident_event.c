@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address/address.h"
 #include "common/xalloc.h"
 #include "resident/resident_internal.h"
 
@@ -69,6 +70,53 @@ static int refuse(char *msg, size_t msglen, const char *text)
 	return -EINVAL;
 }
 
+/* ABR ids of a new address. */
+struct addr_ids {
+	char machiaza[16], blk[16], rsdt[16], prc[40];
+};
+
+static const char *id_or_null(const char *s)
+{
+	return *s ? s : NULL;
+}
+
+/* A new address written without ABR ids gets them from the address
+ * normalizer (once-only: the clerk types the address, the registry supplies
+ * the ids) when it lies in the municipality at town level or deeper. A
+ * 転居 to an address the normalizer places in another municipality is
+ * refused: that is a 転出. Without address data the address is kept as
+ * written, with no ids. Returns 0 or -EINVAL with msg. */
+static int link_address(struct app *app, const char *lg_code, const char *address,
+			enum resident_event ev, struct addr_ids *ids, char *msg, size_t msglen)
+{
+	memset(ids, 0, sizeof(*ids));
+	char err[160];
+	const struct addr_index *ix = addr_shared_index(app, err, sizeof err);
+	if (!ix)
+		return 0;
+	struct addr_work *w = addr_work_new();
+	struct addr_result ar;
+	addr_normalize(ix, w, address, strlen(address), &ar);
+	int rc = 0;
+	if (ar.lg_code && strcmp(ar.lg_code, lg_code) == 0 && ar.level >= ADDR_MACHIAZA) {
+		snprintf(ids->machiaza, sizeof ids->machiaza, "%s",
+			 ar.machiaza_id ? ar.machiaza_id : "");
+		snprintf(ids->blk, sizeof ids->blk, "%s", ar.blk_id ? ar.blk_id : "");
+		snprintf(ids->rsdt, sizeof ids->rsdt, "%s", ar.rsdt_id ? ar.rsdt_id : "");
+		snprintf(ids->prc, sizeof ids->prc, "%s", ar.prc_id ? ar.prc_id : "");
+	} else if (ev == RES_EV_TENKYO && ar.level >= ADDR_CITY && ar.lg_code &&
+		   strlen(ar.lg_code) == 6 && strcmp(ar.lg_code, lg_code) != 0) {
+		snprintf(
+			msg, msglen,
+			"転居先の住所（%s%s%s）は市区町村の外です。市区町村の外への引っ越しは転出として"
+			"記録してください。",
+			ar.pref ? ar.pref : "", ar.city ? ar.city : "", ar.ward ? ar.ward : "");
+		rc = -EINVAL;
+	}
+	addr_work_free(w);
+	return rc;
+}
+
 int resident_record_event(struct app *app, const struct resident_actor *who,
 			  const char *juminhyo_code, enum resident_event ev, const char *date,
 			  const char *notified, const struct resident_rec *r, char *msg,
@@ -100,6 +148,17 @@ int resident_record_event(struct app *app, const struct resident_actor *who,
 	    ((r->juminhyo_code && *r->juminhyo_code && strcmp(r->juminhyo_code, juminhyo_code)) ||
 	     (r->lg_code && *r->lg_code && strcmp(r->lg_code, who->lg_code))))
 		return refuse(msg, msglen, "住民票コードと市区町村は異動で変えられません。");
+
+	/* a new address: its ABR ids as given, or from the normalizer (before a
+	 * database connection is held: building the index takes one) */
+	bool new_address = r && r->address && *r->address;
+	bool ids_given =
+		new_address && ((r->machiaza_id && *r->machiaza_id) || (r->blk_id && *r->blk_id) ||
+				(r->rsdt_id && *r->rsdt_id) || (r->prc_id && *r->prc_id));
+	struct addr_ids ids = {0};
+	if (new_address && !ids_given &&
+	    link_address(app, who->lg_code, r->address, ev, &ids, msg, msglen) != 0)
+		return -EINVAL;
 
 	struct resident_actor w = *who;
 	if (!w.purpose || !*w.purpose)
@@ -152,6 +211,12 @@ int resident_record_event(struct app *app, const struct resident_actor *who,
 		.prc_id = pick(r ? r->prc_id : NULL, cur.v[11]),
 		.status = cur.status,
 	};
+	if (new_address) { /* the old address's ids never stay with a new one */
+		nr.machiaza_id = ids_given ? r->machiaza_id : id_or_null(ids.machiaza);
+		nr.blk_id = ids_given ? r->blk_id : id_or_null(ids.blk);
+		nr.rsdt_id = ids_given ? r->rsdt_id : id_or_null(ids.rsdt);
+		nr.prc_id = ids_given ? r->prc_id : id_or_null(ids.prc);
+	}
 	switch (ev) {
 	case RES_EV_TENNYU:
 	case RES_EV_SHUSSEI:

@@ -45,6 +45,48 @@ static void opt_text(json_t *o, const char *key, struct db_stmt *st, int col)
 	json_object_set_new(o, key, v ? json_string(v) : json_null());
 }
 
+/* Prepares sql and binds its first two parameters: the municipality and a
+ * key (住民票コード, 世帯番号, 町字ID). 0, or -EIO when it does not prepare. */
+static int prepare_keyed(struct db_conn *c, const char *sql, const char *lg_code, const char *key,
+			 struct db_stmt **st)
+{
+	if (db_prepare(c, sql, st) != 0)
+		return -EIO;
+	db_bind_text(*st, 1, lg_code);
+	db_bind_text(*st, 2, key);
+	return 0;
+}
+
+/* Steps st to its end, appending each row's state (columns from 0) to arr,
+ * and finishes it. Returns db_step's last result (< 0: an error). */
+static int state_rows(struct db_stmt *st, json_t *arr)
+{
+	int s;
+	while ((s = db_step(st)) == DB_ROW) {
+		json_t *o = json_object();
+		res_state_json(o, st, 0);
+		json_array_append_new(arr, o);
+	}
+	db_done(st);
+	return s;
+}
+
+/* Writes the audit entry of a read, then hands *obj over to *out: 0, or
+ * -ENOENT when found is false (recorded as not_found), or -EIO when the
+ * entry could not be written (then nothing is handed over). */
+static int audit_handover(struct app *app, const struct resident_actor *who, const char *action,
+			  const char *juminhyo_code, bool found, const char *detail, json_t **obj,
+			  json_t **out)
+{
+	if (res_audit(app, who, action, juminhyo_code, found ? "ok" : "not_found", detail) != 0)
+		return -EIO;
+	if (!found)
+		return -ENOENT;
+	*out = *obj;
+	*obj = NULL;
+	return 0;
+}
+
 static void event_json(json_t *o, const char *code)
 {
 	enum resident_event ev;
@@ -71,7 +113,7 @@ int resident_get(struct app *app, const struct resident_actor *who, const char *
 	struct db_stmt *st;
 	json_t *o = NULL;
 	int rc = -EIO;
-	if (db_prepare(
+	if (prepare_keyed(
 		    c,
 		    "SELECT r.id, v.seq, v.valid_from, v.valid_to, v.notified, v.event, "
 		    "r.mynumber_enc, r.moved_in, v.juminhyo_code, v.atena_no, v.setai_no, v.name, "
@@ -80,10 +122,8 @@ int resident_get(struct app *app, const struct resident_actor *who, const char *
 		    "v.resident_id = r.id WHERE r.lg_code = ? AND r.juminhyo_code = ? AND "
 		    "v.valid_from <= ? AND (v.valid_to IS NULL OR ? < v.valid_to) ORDER BY "
 		    "v.seq DESC LIMIT 1",
-		    &st) != 0)
+		    who->lg_code, juminhyo_code, &st) != 0)
 		goto out;
-	db_bind_text(st, 1, who->lg_code);
-	db_bind_text(st, 2, juminhyo_code);
 	db_bind_text(st, 3, day);
 	db_bind_text(st, 4, day);
 	int s = db_step(st);
@@ -107,14 +147,7 @@ int resident_get(struct app *app, const struct resident_actor *who, const char *
 		goto out;
 	char detail[48];
 	snprintf(detail, sizeof detail, "as of %s", day);
-	if (res_audit(app, who, "resident.read", juminhyo_code, o ? "ok" : "not_found", detail) !=
-	    0)
-		goto out;
-	rc = o ? 0 : -ENOENT;
-	if (o) {
-		*out = o;
-		o = NULL;
-	}
+	rc = audit_handover(app, who, "resident.read", juminhyo_code, o != NULL, detail, &o, out);
 out:
 	json_decref(o);
 	db_release(c);
@@ -131,7 +164,7 @@ int resident_history(struct app *app, const struct resident_actor *who, const ch
 	struct db_stmt *st;
 	json_t *arr = json_array();
 	int rc = -EIO, s;
-	if (db_prepare(
+	if (prepare_keyed(
 		    c,
 		    "SELECT v.seq, v.valid_from, v.valid_to, v.notified, v.event, v.recorded_ms, "
 		    "v.recorded_by, v.juminhyo_code, v.atena_no, v.setai_no, v.name, v.name_kana, "
@@ -139,10 +172,8 @@ int resident_history(struct app *app, const struct resident_actor *who, const ch
 		    "v.prc_id, v.status FROM residents r JOIN resident_versions v ON "
 		    "v.resident_id = r.id WHERE r.lg_code = ? AND r.juminhyo_code = ? ORDER BY "
 		    "v.seq",
-		    &st) != 0)
+		    who->lg_code, juminhyo_code, &st) != 0)
 		goto out;
-	db_bind_text(st, 1, who->lg_code);
-	db_bind_text(st, 2, juminhyo_code);
 	while ((s = db_step(st)) == DB_ROW) {
 		json_t *o = json_object();
 		json_object_set_new(o, "seq", json_integer((json_int_t)db_col_int64(st, 0)));
@@ -159,15 +190,8 @@ int resident_history(struct app *app, const struct resident_actor *who, const ch
 	db_done(st);
 	if (s < 0)
 		goto out;
-	bool found = json_array_size(arr) > 0;
-	if (res_audit(app, who, "resident.read", juminhyo_code, found ? "ok" : "not_found",
-		      "history") != 0)
-		goto out;
-	rc = found ? 0 : -ENOENT;
-	if (found) {
-		*out = arr;
-		arr = NULL;
-	}
+	rc = audit_handover(app, who, "resident.read", juminhyo_code, json_array_size(arr) > 0,
+			    "history", &arr, out);
 out:
 	json_decref(arr);
 	db_release(c);
@@ -182,18 +206,6 @@ static bool parse_day(const char *s, char out[RES_DATE_LEN + 1])
 	if (wareki_parse_iso(s, n, &d, NULL, 0) != 0 && wareki_parse(s, n, &d, NULL, 0) != 0)
 		return false;
 	return wareki_format_iso(&d, out, RES_DATE_LEN + 1) == RES_DATE_LEN;
-}
-
-static int like_escape(struct buf *b, const char *s, size_t n)
-{
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (s[i] == '\\' || s[i] == '%' || s[i] == '_')
-			rc = buf_putc(b, '\\');
-		if (rc == 0)
-			rc = buf_putc(b, s[i]);
-	}
-	return rc;
 }
 
 #define SUMMARY_SELECT "SELECT " RES_STATE_COLS " FROM residents WHERE lg_code = ? "
@@ -254,8 +266,8 @@ int resident_search(struct app *app, const struct resident_actor *who, const cha
 		db_bind_int64(st, 7, limit);
 	} else if (f.len > 0) {
 		kind = "name";
-		if (like_escape(&prefix, f.p, f.len) != 0 || buf_putc(&prefix, '%') != 0 ||
-		    buf_putc(&any, '%') != 0 || like_escape(&any, f.p, f.len) != 0 ||
+		if (db_like_escape(&prefix, f.p, f.len) != 0 || buf_putc(&prefix, '%') != 0 ||
+		    buf_putc(&any, '%') != 0 || db_like_escape(&any, f.p, f.len) != 0 ||
 		    buf_putc(&any, '%') != 0) {
 			rc = -EINVAL;
 			goto out;
@@ -286,25 +298,14 @@ int resident_search(struct app *app, const struct resident_actor *who, const cha
 		db_bind_int64(st, 3, limit);
 	}
 	arr = json_array();
-	int s;
-	while ((s = db_step(st)) == DB_ROW) {
-		json_t *o = json_object();
-		res_state_json(o, st, 0);
-		json_array_append_new(arr, o);
-	}
-	db_done(st);
-	if (s < 0)
+	if (state_rows(st, arr) < 0)
 		goto out;
 	/* the query itself is not logged: it may be a My Number, and a name is
 	 * personal data of someone who may not even be found */
 	char detail[96];
 	snprintf(detail, sizeof detail, "%zu hits (query by %s%s)", json_array_size(arr), kind,
 		 has_birth && strcmp(kind, "birth") ? " and birth" : "");
-	if (res_audit(app, who, "resident.search", NULL, "ok", detail) != 0)
-		goto out;
-	*out = arr;
-	arr = NULL;
-	rc = 0;
+	rc = audit_handover(app, who, "resident.search", NULL, true, detail, &arr, out);
 out:
 	json_decref(arr);
 	if (c)
@@ -325,27 +326,17 @@ int resident_household(struct app *app, const struct resident_actor *who, const 
 	struct db_conn *c = db_acquire(app->db);
 	struct db_stmt *st;
 	json_t *arr = json_array();
-	int rc = -EIO, s;
-	if (db_prepare(c,
-		       SUMMARY_SELECT "AND setai_no = ? AND status = 1 ORDER BY CASE WHEN zokugara "
-				      "= '世帯主' THEN 0 ELSE 1 END, birth, atena_no",
-		       &st) != 0)
-		goto out;
-	db_bind_text(st, 1, who->lg_code);
-	db_bind_text(st, 2, setai_no);
-	while ((s = db_step(st)) == DB_ROW) {
-		json_t *o = json_object();
-		res_state_json(o, st, 0);
-		json_array_append_new(arr, o);
-	}
-	db_done(st);
-	if (s < 0)
+	int rc = -EIO;
+	if (prepare_keyed(c,
+			  SUMMARY_SELECT "AND setai_no = ? AND status = 1 ORDER BY CASE WHEN "
+					 "zokugara = '世帯主' THEN 0 ELSE 1 END, birth, atena_no",
+			  who->lg_code, setai_no, &st) != 0 ||
+	    state_rows(st, arr) < 0)
 		goto out;
 	char detail[64];
 	snprintf(detail, sizeof detail, "household %s", setai_no);
 	if (json_array_size(arr) == 0) {
-		if (res_audit(app, who, "resident.read", NULL, "not_found", detail) == 0)
-			rc = -ENOENT;
+		rc = audit_handover(app, who, "resident.read", NULL, false, detail, &arr, out);
 		goto out;
 	}
 	/* one entry per member, so each finds this read among their own entries */
@@ -376,12 +367,10 @@ int resident_mynumber(struct app *app, const struct resident_actor *who, const c
 	unsigned char blob[RES_MN_ENC_BYTES];
 	size_t n = 0;
 	int rc = -EIO, s;
-	if (db_prepare(c,
-		       "SELECT mynumber_enc FROM residents WHERE lg_code = ? AND juminhyo_code = ?",
-		       &st) != 0)
+	if (prepare_keyed(
+		    c, "SELECT mynumber_enc FROM residents WHERE lg_code = ? AND juminhyo_code = ?",
+		    who->lg_code, juminhyo_code, &st) != 0)
 		goto out;
-	db_bind_text(st, 1, who->lg_code);
-	db_bind_text(st, 2, juminhyo_code);
 	s = db_step(st);
 	if (s == DB_ROW) {
 		const void *p = db_col_blob(st, 0, &n);
@@ -491,14 +480,12 @@ static void town_parts(struct db_conn *c, const char *lg_code, const char *machi
 	json_t *post = json_null(), *pref = json_null(), *city = json_null(), *town = json_null();
 	struct db_stmt *st;
 	if (machiaza_id &&
-	    db_prepare(c,
-		       "SELECT post_code, pref, coalesce(county, '') || coalesce(city, '') || "
-		       "coalesce(ward, ''), coalesce(oaza_cho, '') || coalesce(chome, '') || "
-		       "coalesce(koaza, '') FROM abr_town WHERE lg_code = ? AND machiaza_id = ? "
-		       "ORDER BY rsdt_addr_flg DESC LIMIT 1",
-		       &st) == 0) {
-		db_bind_text(st, 1, lg_code);
-		db_bind_text(st, 2, machiaza_id);
+	    prepare_keyed(c,
+			  "SELECT post_code, pref, coalesce(county, '') || coalesce(city, '') || "
+			  "coalesce(ward, ''), coalesce(oaza_cho, '') || coalesce(chome, '') || "
+			  "coalesce(koaza, '') FROM abr_town WHERE lg_code = ? AND machiaza_id = ? "
+			  "ORDER BY rsdt_addr_flg DESC LIMIT 1",
+			  lg_code, machiaza_id, &st) == 0) {
 		if (db_step(st) == DB_ROW) {
 			const char *v[4];
 			for (int i = 0; i < 4; i++)
@@ -530,10 +517,9 @@ int resident_prefill(struct app *app, const struct resident_actor *who, const ch
 	struct db_stmt *st;
 	json_t *o = NULL;
 	int rc = -EIO, s;
-	if (db_prepare(c, SUMMARY_SELECT "AND juminhyo_code = ?", &st) != 0)
+	if (prepare_keyed(c, SUMMARY_SELECT "AND juminhyo_code = ?", who->lg_code, juminhyo_code,
+			  &st) != 0)
 		goto out;
-	db_bind_text(st, 1, who->lg_code);
-	db_bind_text(st, 2, juminhyo_code);
 	s = db_step(st);
 	char setai[CHECKDIGIT_ATENA_MAX + 1] = "", machiaza[16] = "";
 	if (s == DB_ROW) {
@@ -556,22 +542,20 @@ int resident_prefill(struct app *app, const struct resident_actor *who, const ch
 	if (s < 0)
 		goto out;
 	if (!o) {
-		if (res_audit(app, who, "resident.prefill", juminhyo_code, "not_found", NULL) == 0)
-			rc = -ENOENT;
+		rc = audit_handover(app, who, "resident.prefill", juminhyo_code, false, NULL, &o,
+				    out);
 		goto out;
 	}
 	town_parts(c, who->lg_code, *machiaza ? machiaza : NULL, o);
 	json_t *members = json_array();
 	json_object_set_new(o, "household", members);
-	if (db_prepare(
+	if (prepare_keyed(
 		    c,
 		    "SELECT name, name_kana, zokugara, birth FROM residents WHERE lg_code = ? AND "
 		    "setai_no = ? AND status = 1 AND juminhyo_code <> ? ORDER BY CASE WHEN "
 		    "zokugara = '世帯主' THEN 0 ELSE 1 END, birth, atena_no",
-		    &st) != 0)
+		    who->lg_code, setai, &st) != 0)
 		goto out;
-	db_bind_text(st, 1, who->lg_code);
-	db_bind_text(st, 2, setai);
 	db_bind_text(st, 3, juminhyo_code);
 	while ((s = db_step(st)) == DB_ROW) {
 		json_t *m = json_object();
@@ -588,11 +572,7 @@ int resident_prefill(struct app *app, const struct resident_actor *who, const ch
 	snprintf(detail, sizeof detail,
 		 "name, kana, birth, sex, address, household (%zu other members' names)",
 		 json_array_size(members));
-	if (res_audit(app, who, "resident.prefill", juminhyo_code, "ok", detail) != 0)
-		goto out;
-	*out = o;
-	o = NULL;
-	rc = 0;
+	rc = audit_handover(app, who, "resident.prefill", juminhyo_code, true, detail, &o, out);
 out:
 	json_decref(o);
 	db_release(c);

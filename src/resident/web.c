@@ -8,7 +8,6 @@
 
 #include "app/dispatch.h"
 #include "app/platform.h"
-#include "app/roles.h"
 #include "common/utf8.h"
 #include "common/wareki.h"
 #include "http/urlenc.h"
@@ -123,21 +122,7 @@ const char *rweb_purpose_query(struct req *r, const char *code, const char *othe
 void rweb_actor(struct req *r, const char *purpose, struct resident_actor *who)
 {
 	const struct principal *w = &r->who;
-	const char *muni = w->muni_name;
-	if (!muni)
-		tenant_get(app_db(r), r->arena, w->lg_code, NULL, &muni);
-	const char *org = "本人";
-	if (w->kind != PRINCIPAL_RESIDENT) {
-		const char *dept = "";
-		for (const char **p = w->roles; p && *p; p++) {
-			const struct role_def *rd = role_find(*p);
-			if (rd && strcmp(rd->kind, "staff") == 0) {
-				dept = rd->label;
-				break;
-			}
-		}
-		org = arena_printf(r->arena, "%s %s", muni ? muni : "", dept);
-	}
+	const char *org = platform_actor_org(r); /* resident routes have no anonymous caller */
 	memset(who, 0, sizeof *who);
 	who->lg_code = w->lg_code;
 	who->actor_kind = w->kind == PRINCIPAL_RESIDENT ? "resident" :
@@ -145,9 +130,19 @@ void rweb_actor(struct req *r, const char *purpose, struct resident_actor *who)
 							  "staff";
 	who->actor_id = arena_printf(r->arena, "%lld", (long long)w->account_id);
 	who->actor_name = w->display ? w->display : "";
-	who->actor_org = org;
+	who->actor_org = org ? org : "";
 	who->purpose = purpose;
 	who->request_id = r->request_id;
+}
+
+int rweb_record_change(struct req *r, const char *code, enum resident_event ev, const char *date,
+		       const char *notified, const struct resident_rec *rec, char *msg,
+		       size_t msglen)
+{
+	struct resident_actor who;
+	rweb_actor(r, "届出の受付", &who);
+	return resident_record_event(r->app, &who, code, ev, date, notified ? notified : date, rec,
+				     msg, msglen);
 }
 
 int rweb_date(struct req *r, const char *in, const char **iso, const char **err)

@@ -53,6 +53,31 @@ static const char *api_code(struct req *r, struct res *s)
 	return code;
 }
 
+/* The route's 住民票コード, with who filled for a staff read for the
+ * ?purpose= of the URL, or NULL after answering 400. */
+static const char *staff_read(struct req *r, struct res *s, struct resident_actor *who)
+{
+	const char *code = api_code(r, s);
+	if (!code)
+		return NULL;
+	const char *purpose = api_purpose(r, s, req_query(r, "purpose"));
+	if (!purpose)
+		return NULL;
+	rweb_actor(r, purpose, who);
+	return code;
+}
+
+/* Answers a read of one record: 200 with it, or the error of rc. */
+static void reply_one(struct req *r, struct res *s, int rc, json_t *rec)
+{
+	if (rc != 0) {
+		fail(r, s, rc, NULL);
+		return;
+	}
+	rweb_decorate(r, rec);
+	res_json(r, s, 200, rec);
+}
+
 /* Shared by GET and POST search: validates and answers. get says whether
  * the text came in the URL (then a 12-digit number is refused). */
 static void search(struct req *r, struct res *s, const char *q_in, const char *birth_in,
@@ -162,39 +187,26 @@ void rweb_api_search_post(struct req *r, struct res *s)
 
 void rweb_api_get(struct req *r, struct res *s)
 {
-	const char *code = api_code(r, s);
+	struct resident_actor who;
+	const char *code = staff_read(r, s, &who);
 	if (!code)
-		return;
-	const char *purpose = api_purpose(r, s, req_query(r, "purpose"));
-	if (!purpose)
 		return;
 	const char *as_of = NULL, *err = NULL;
 	if (rweb_date(r, req_query(r, "as_of"), &as_of, &err) != 0) {
 		res_problem(r, s, 400, "基準日（as_of）が正しくありません", err);
 		return;
 	}
-	struct resident_actor who;
-	rweb_actor(r, purpose, &who);
 	json_t *rec = NULL;
 	int rc = resident_get(r->app, &who, code, as_of, &rec);
-	if (rc != 0) {
-		fail(r, s, rc, NULL);
-		return;
-	}
-	rweb_decorate(r, rec);
-	res_json(r, s, 200, rec);
+	reply_one(r, s, rc, rec);
 }
 
 void rweb_api_history(struct req *r, struct res *s)
 {
-	const char *code = api_code(r, s);
+	struct resident_actor who;
+	const char *code = staff_read(r, s, &who);
 	if (!code)
 		return;
-	const char *purpose = api_purpose(r, s, req_query(r, "purpose"));
-	if (!purpose)
-		return;
-	struct resident_actor who;
-	rweb_actor(r, purpose, &who);
 	json_t *items = NULL;
 	int rc = resident_history(r->app, &who, code, &items);
 	if (rc != 0) {
@@ -207,22 +219,13 @@ void rweb_api_history(struct req *r, struct res *s)
 
 void rweb_api_prefill(struct req *r, struct res *s)
 {
-	const char *code = api_code(r, s);
+	struct resident_actor who;
+	const char *code = staff_read(r, s, &who);
 	if (!code)
 		return;
-	const char *purpose = api_purpose(r, s, req_query(r, "purpose"));
-	if (!purpose)
-		return;
-	struct resident_actor who;
-	rweb_actor(r, purpose, &who);
 	json_t *out = NULL;
 	int rc = resident_prefill(r->app, &who, code, &out);
-	if (rc != 0) {
-		fail(r, s, rc, NULL);
-		return;
-	}
-	rweb_decorate(r, out);
-	res_json(r, s, 200, out);
+	reply_one(r, s, rc, out);
 }
 
 void rweb_api_event(struct req *r, struct res *s)
@@ -277,11 +280,8 @@ void rweb_api_event(struct req *r, struct res *s)
 		.rsdt_id = v[10],
 		.prc_id = v[11],
 	};
-	struct resident_actor who;
-	rweb_actor(r, "届出の受付", &who);
 	char msg[256] = "";
-	int rc = resident_record_event(r->app, &who, code, ev, date, notified ? notified : date,
-				       &rec, msg, sizeof msg);
+	int rc = rweb_record_change(r, code, ev, date, notified, &rec, msg, sizeof msg);
 	if (rc != 0) {
 		fail(r, s, rc, msg);
 		return;
@@ -343,10 +343,5 @@ void rweb_api_me_prefill(struct req *r, struct res *s)
 	rweb_actor(r, purpose, &who);
 	json_t *out = NULL;
 	int rc = resident_prefill(r->app, &who, code, &out);
-	if (rc != 0) {
-		fail(r, s, rc, NULL);
-		return;
-	}
-	rweb_decorate(r, out);
-	res_json(r, s, 200, out);
+	reply_one(r, s, rc, out);
 }

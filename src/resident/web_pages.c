@@ -173,6 +173,23 @@ static json_t *history_rows(struct req *r, const struct resident_actor *who, con
 	return rev;
 }
 
+/* Puts rec (decorated), its household and its 異動履歴 into ctx for the
+ * detail page and わたしの情報; pq: "purpose=…" for links to members
+ * (staff), or NULL. */
+static void show_record(struct req *r, json_t *ctx, const struct resident_actor *who,
+			const char *code, json_t *rec, const char *pq)
+{
+	rweb_decorate(r, rec);
+	json_t *hh = household_rows(r, who, rweb_str(rec, "setai_no"), code, pq);
+	json_t *hist = history_rows(r, who, code);
+	if (hh)
+		json_object_set_new(ctx, "household", hh);
+	if (hist)
+		json_object_set_new(ctx, "history", hist);
+	json_object_set_new(ctx, "resident", rec);
+	json_object_set_new(ctx, "shown", json_true());
+}
+
 void rweb_page_detail(struct req *r, struct res *s)
 {
 	const char *code = req_param(r, "code");
@@ -218,20 +235,12 @@ void rweb_page_detail(struct req *r, struct res *s)
 		page_fail(r, s, rc);
 		return;
 	}
-	rweb_decorate(r, rec);
 	const char *pq = rweb_purpose_query(r, pcode, pother);
 	json_object_set_new(ctx, "purpose_qs", json_string(pq));
 	json_object_set_new(ctx, "purpose_label", json_string(purpose));
 	if (as_of)
 		json_object_set_new(ctx, "as_of_ja", json_string(rweb_date_ja(r, as_of)));
-	json_t *hh = household_rows(r, &who, rweb_str(rec, "setai_no"), code, pq);
-	json_t *hist = history_rows(r, &who, code);
-	if (hh)
-		json_object_set_new(ctx, "household", hh);
-	if (hist)
-		json_object_set_new(ctx, "history", hist);
-	json_object_set_new(ctx, "resident", rec);
-	json_object_set_new(ctx, "shown", json_true());
+	show_record(r, ctx, &who, code, rec, pq);
 	json_object_set_new(ctx, "can_change", json_boolean(req_can(r, "resident.write")));
 	if (req_query(r, "changed"))
 		json_object_set_new(ctx, "notice", json_string("異動を記録しました。"));
@@ -332,11 +341,8 @@ void rweb_page_change_post(struct req *r, struct res *s)
 		.name = v[3],
 		.name_kana = v[4],
 	};
-	struct resident_actor who;
-	rweb_actor(r, "届出の受付", &who);
 	char msg[256] = "";
-	int rc = resident_record_event(r->app, &who, code, ev, date, notified ? notified : date,
-				       &rec, msg, sizeof msg);
+	int rc = rweb_record_change(r, code, ev, date, notified, &rec, msg, sizeof msg);
 	if (rc == -EINVAL) {
 		render_change(r, s, 400, code, NULL,
 			      *msg ? msg :
@@ -372,14 +378,6 @@ void rweb_page_me(struct req *r, struct res *s)
 		page_fail(r, s, rc);
 		return;
 	}
-	rweb_decorate(r, rec);
-	json_t *hh = household_rows(r, &who, rweb_str(rec, "setai_no"), code, NULL);
-	json_t *hist = history_rows(r, &who, code);
-	if (hh)
-		json_object_set_new(ctx, "household", hh);
-	if (hist)
-		json_object_set_new(ctx, "history", hist);
-	json_object_set_new(ctx, "resident", rec);
-	json_object_set_new(ctx, "shown", json_true());
+	show_record(r, ctx, &who, code, rec, NULL);
 	page_render(r, s, 200, "resident_me", "わたしの情報", "info", ctx);
 }

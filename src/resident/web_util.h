@@ -40,6 +40,14 @@ const char *rweb_purpose_query(struct req *r, const char *code, const char *othe
 /* Fills who for the signed-in principal of r with purpose (borrowed). */
 void rweb_actor(struct req *r, const char *purpose, struct resident_actor *who);
 
+/* Records change ev of the resident code on date (notified: the day of the
+ * 届出, NULL for the same day) with the fields of rec that change, as the
+ * signed-in clerk receiving a 届出. Returns resident_record_event's result,
+ * with its Japanese message in msg. */
+int rweb_record_change(struct req *r, const char *code, enum resident_event ev, const char *date,
+		       const char *notified, const struct resident_rec *rec, char *msg,
+		       size_t msglen);
+
 /* Parses a date written as ISO 8601 or 和暦 (令和6年4月1日, R6.4.1 …).
  * Empty or NULL in: returns 0 and *iso NULL. Otherwise 0 with *iso the
  * ISO form (arena-owned), or -EINVAL with a Japanese message in *err. */

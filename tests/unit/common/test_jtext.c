@@ -252,7 +252,7 @@ static void test_old_kanji(void **state)
 	expect_fn(jtext_old_to_new_kanji, "渡邊", "渡辺");
 	expect_fn(jtext_old_to_new_kanji, "渡邉", "渡辺");
 	expect_fn(jtext_old_to_new_kanji, "渡辺", "渡辺");
-	expect_fn(jtext_old_to_new_kanji, "齋藤齊藤斉藤", "斉藤斉藤斉藤");
+	expect_fn(jtext_old_to_new_kanji, "齋藤齊藤斉藤斎藤", "斎藤斉藤斉藤斎藤");
 	expect_fn(jtext_old_to_new_kanji, "髙橋", "高橋");
 	expect_fn(jtext_old_to_new_kanji, "山﨑嵜", "山崎崎");
 	expect_fn(jtext_old_to_new_kanji, "中嶋嶌", "中島島");

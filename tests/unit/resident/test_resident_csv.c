@@ -33,8 +33,11 @@ static char *good_csv(char prefix)
 	return out;
 }
 
-static void write_file(const char *path, const char *text, size_t n)
+/* Writes n bytes of text to f->dir/name; its path goes to path. */
+static void write_file(struct fixture *f, const char *name, const char *text, size_t n,
+		       char path[160])
 {
+	snprintf(path, 160, "%s/%s", f->dir, name);
 	FILE *out = fopen(path, "wb");
 	assert_non_null(out);
 	assert_int_equal(fwrite(text, 1, n, out), n);
@@ -55,6 +58,21 @@ static char *to_cp932(const char *utf8, size_t *outlen)
 	return out;
 }
 
+/* utf8 written in encoding ("UTF-8", "UTF-8 (BOM)" or "CP932", as the
+ * import names them): malloc'd, its length in *n. */
+static char *in_encoding(const char *utf8, const char *encoding, size_t *n)
+{
+	if (!strcmp(encoding, "CP932"))
+		return to_cp932(utf8, n);
+	bool bom = !strcmp(encoding, "UTF-8 (BOM)");
+	size_t len = strlen(utf8);
+	char *out = malloc(len + 3);
+	memcpy(out, "\xEF\xBB\xBF", bom ? 3 : 0);
+	memcpy(out + (bom ? 3 : 0), utf8, len);
+	*n = len + (bom ? 3 : 0);
+	return out;
+}
+
 static int import(struct fixture *f, const char *lg, const char *path, enum abr_on_error mode,
 		  struct resident_import_stats *st, char **report, char *err, size_t errlen)
 {
@@ -70,49 +88,32 @@ static void three_encodings(void **state)
 	struct fixture *f = *state;
 	char path[160], err[512], *report = NULL;
 	struct resident_import_stats st;
-	/* UTF-8 */
-	char *text = good_csv('1');
-	snprintf(path, sizeof path, "%s/u.csv", f->dir);
-	write_file(path, text, strlen(text));
-	free(text);
-	assert_int_equal(import(f, LG_A, path, ABR_ABORT, &st, &report, err, sizeof err), 0);
-	assert_string_equal(st.encoding, "UTF-8");
-	assert_int_equal(st.rows, 3);
-	assert_string_equal(report, "");
-	free(report);
+	static const struct {
+		char prefix; /* of the 住民票コード, so the files do not overlap */
+		const char *file, *encoding;
+	} files[] = {
+		{'1', "u.csv", "UTF-8"}, {'2', "b.csv", "UTF-8 (BOM)"}, {'3', "s.csv", "CP932"}};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *text = good_csv(files[i].prefix);
+		size_t n;
+		char *bytes = in_encoding(text, files[i].encoding, &n);
+		write_file(f, files[i].file, bytes, n, path);
+		free(bytes);
+		free(text);
+		assert_int_equal(import(f, LG_A, path, ABR_ABORT, &st, &report, err, sizeof err),
+				 0);
+		assert_string_equal(st.encoding, files[i].encoding);
+		assert_int_equal(st.rows, 3);
+		assert_string_equal(report, "");
+		free(report);
+	}
 	/* again: nothing changes */
 	assert_int_equal(import(f, LG_A, path, ABR_ABORT, &st, &report, err, sizeof err), 0);
 	assert_int_equal(st.rows, 0);
 	assert_int_equal(st.existing, 3);
 	free(report);
-	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM residents"), 3);
-	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM resident_versions"), 3);
-	/* UTF-8 with a BOM */
-	text = good_csv('2');
-	size_t n = strlen(text);
-	char *bom = malloc(n + 3);
-	memcpy(bom, "\xEF\xBB\xBF", 3);
-	memcpy(bom + 3, text, n);
-	snprintf(path, sizeof path, "%s/b.csv", f->dir);
-	write_file(path, bom, n + 3);
-	free(bom);
-	free(text);
-	assert_int_equal(import(f, LG_A, path, ABR_ABORT, &st, &report, err, sizeof err), 0);
-	assert_string_equal(st.encoding, "UTF-8 (BOM)");
-	assert_int_equal(st.rows, 3);
-	free(report);
-	/* CP932 */
-	text = good_csv('3');
-	char *sj = to_cp932(text, &n);
-	free(text);
-	snprintf(path, sizeof path, "%s/s.csv", f->dir);
-	write_file(path, sj, n);
-	free(sj);
-	assert_int_equal(import(f, LG_A, path, ABR_ABORT, &st, &report, err, sizeof err), 0);
-	assert_string_equal(st.encoding, "CP932");
-	assert_int_equal(st.rows, 3);
-	free(report);
 	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM residents"), 9);
+	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM resident_versions"), 9);
 	/* the values as written, dates from 和暦, quoted commas kept */
 	struct resident_actor w = staff(LG_A, "取込結果の確認");
 	json_t *o = NULL;
@@ -171,8 +172,7 @@ static void bad_rows(void **state)
 	char path[160], err[512], *report = NULL;
 	struct resident_import_stats st;
 	char *text = bad_csv();
-	snprintf(path, sizeof path, "%s/bad.csv", f->dir);
-	write_file(path, text, strlen(text));
+	write_file(f, "bad.csv", text, strlen(text), path);
 	free(text);
 	assert_int_equal(import(f, LG_A, path, ABR_ABORT, &st, &report, err, sizeof err), -1);
 	char want[400];
@@ -192,14 +192,12 @@ static void bad_rows(void **state)
 	free(report);
 	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM residents"), 2);
 	/* a header without a required column */
-	snprintf(path, sizeof path, "%s/nohead.csv", f->dir);
-	write_file(path, "juminhyo_code,name\n12345678901,x\n", 33);
+	write_file(f, "nohead.csv", "juminhyo_code,name\n12345678901,x\n", 33, path);
 	assert_int_equal(import(f, LG_A, path, ABR_SKIP, &st, &report, err, sizeof err), -1);
 	assert_non_null(strstr(err, "atena_no"));
 	free(report);
 	/* neither UTF-8 nor CP932 */
-	snprintf(path, sizeof path, "%s/bin.csv", f->dir);
-	write_file(path, bad_head, sizeof bad_head - 1);
+	write_file(f, "bin.csv", bad_head, sizeof bad_head - 1, path);
 	FILE *fp = fopen(path, "ab");
 	fputs("\x81\x7f\xff\xfe\n", fp);
 	fclose(fp);
@@ -234,8 +232,7 @@ static void round_trip(void **state)
 	char path[160], err[512], *report = NULL, msg[256];
 	struct resident_import_stats st;
 	char *text = good_csv('4');
-	snprintf(path, sizeof path, "%s/in.csv", f->dir);
-	write_file(path, text, strlen(text));
+	write_file(f, "in.csv", text, strlen(text), path);
 	free(text);
 	assert_int_equal(import(f, LG_A, path, ABR_ABORT, &st, &report, err, sizeof err), 0);
 	free(report);
@@ -272,8 +269,7 @@ static void round_trip(void **state)
 	snprintf(g.dir, sizeof g.dir, "/tmp/mado-resident2-XXXXXX");
 	assert_non_null(mkdtemp(g.dir));
 	assert_int_equal(fixture_open(&g), 0);
-	snprintf(path, sizeof path, "%s/now.csv", g.dir);
-	write_file(path, now, strlen(now));
+	write_file(&g, "now.csv", now, strlen(now), path);
 	assert_int_equal(import(&g, LG_A, path, ABR_ABORT, &st, &report, err, sizeof err), 0);
 	free(report);
 	assert_int_equal(st.rows, 3);

@@ -106,24 +106,28 @@ static void test_dates(void **state)
 static void test_search_text(void **state)
 {
 	(void)state;
+	static const struct {
+		const char *in, *out;
+		size_t digits;
+	} cases[] = {
+		{" 和歌山 花子 ", "和歌山 花子", 0},
+		{"1234-5678-9018", "123456789018", 12},
+		/* full-width digits, ideographic spaces and the minus sign */
+		{"１２３４　５６７８−９０１８", "123456789018", 12},
+		{"10000000014", "10000000014", 11},
+		/* digits mixed with other text stay text */
+		{"七番丁23", "七番丁23", 0},
+		{"---", "---", 0},
+		/* a truncated full-width sequence is not read past the end */
+		{"1\xef\xbc", "1\xef\xbc", 0},
+	};
 	struct req *r = new_req();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t d = 99;
+		assert_string_equal(rweb_search_text(r, cases[i].in, &d), cases[i].out);
+		assert_int_equal(d, cases[i].digits);
+	}
 	size_t d = 99;
-	assert_string_equal(rweb_search_text(r, " 和歌山 花子 ", &d), "和歌山 花子");
-	assert_int_equal(d, 0);
-	assert_string_equal(rweb_search_text(r, "1234-5678-9018", &d), "123456789018");
-	assert_int_equal(d, 12);
-	/* full-width digits, ideographic spaces and the minus sign */
-	assert_string_equal(rweb_search_text(r, "１２３４　５６７８−９０１８", &d), "123456789018");
-	assert_int_equal(d, 12);
-	assert_string_equal(rweb_search_text(r, "10000000014", &d), "10000000014");
-	assert_int_equal(d, 11);
-	/* digits mixed with other text stay text */
-	assert_string_equal(rweb_search_text(r, "七番丁23", &d), "七番丁23");
-	assert_int_equal(d, 0);
-	assert_string_equal(rweb_search_text(r, "---", &d), "---");
-	assert_int_equal(d, 0);
-	/* a truncated full-width sequence is not read past the end */
-	assert_string_equal(rweb_search_text(r, "1\xef\xbc", &d), "1\xef\xbc");
 	assert_null(rweb_search_text(r, NULL, &d));
 	free_req(r);
 }
