@@ -353,8 +353,8 @@ static uint32_t new_town(struct addr_index *ix, const struct addr_town *t)
 }
 
 /* Keys of a town: its folded 大字 + 丁目 (+ 小字) without a leading 大字/字,
- * aliases with a 町 left out, and for a 小字 the 小字 alone under its 大字
- * (base, when known). */
+ * aliases with a 町 left out or a final 丁 written 町, and for a 小字 the 小字
+ * alone under its 大字 (base, when known). */
 static void add_town_keys(struct build *b, uint32_t ti, uint32_t base)
 {
 	struct addr_index *ix = b->ix;
@@ -381,6 +381,12 @@ static void add_town_keys(struct build *b, uint32_t ti, uint32_t base)
 		memcpy(alias + i, k + i + 3, n - i - 3);
 		ix_add(ix, AK_TOWN_ALIAS, t->city, alias, n - 3, ti);
 		made++;
+	}
+	/* 和歌山市's 七番丁 is often written 7番町: a final 丁 may be read as 町 */
+	if (n > 3 && n < sizeof alias && !memcmp(k + n - 3, "丁", 3)) {
+		memcpy(alias, k, n - 3);
+		memcpy(alias + n - 3, "町", 3);
+		ix_add(ix, AK_TOWN_ALIAS, t->city, alias, n, ti);
 	}
 	if (t->koaza && base != UINT32_MAX) {
 		const char *kk = fold(b, strip_aza(t->koaza));

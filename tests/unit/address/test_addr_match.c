@@ -678,6 +678,26 @@ static void others_without_the_separating_dash(void **state)
 	eq(r.others, "3-5", "others", in);
 }
 
+/* 町 left out or written for 丁: each reading finds the town the registry
+ * has, with its id. */
+static void cho_variants(void **state)
+{
+	(void)state;
+	need_data();
+	char t[2][128];
+	sql_row("SELECT machiaza_id, oaza_cho FROM abr_town WHERE lg_code = '302015' AND "
+		"oaza_cho = '七番丁'",
+		NULL, NULL, t, 2);
+	static const char *const inputs[] = {"和歌山県和歌山市7番町19", "和歌山市七番町",
+					     "和歌山市七番丁"};
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		struct addr_result r;
+		norm(inputs[i], &r);
+		eq(r.oaza_cho, t[1], "oaza_cho", inputs[i]);
+		eq(r.machiaza_id, t[0], "machiaza_id", inputs[i]);
+	}
+}
+
 static void prefecture_and_city_levels(void **state)
 {
 	(void)state;
@@ -1115,6 +1135,7 @@ int main(void)
 		cmocka_unit_test(dash_chome_does_not_hide_a_parcel),
 		cmocka_unit_test(towns_csv_rows),
 		cmocka_unit_test(others_without_the_separating_dash),
+		cmocka_unit_test(cho_variants),
 		cmocka_unit_test(prefecture_and_city_levels),
 		cmocka_unit_test(hostile_input_in_bounded_time),
 		cmocka_unit_test(json_output),
