@@ -155,8 +155,13 @@ int resident_prefill(struct app *app, const struct resident_actor *who, const ch
 /* CSV (UTF-8, UTF-8 with BOM or CP932 in; UTF-8 with header out). Columns
  * by header name: juminhyo_code, atena_no, setai_no, name, name_kana, birth,
  * sex, zokugara, address, machiaza_id, blk_id, rsdt_id, prc_id, mynumber
- * (optional), event, moved_in. Birth and dates also accepted in 和暦.
- * Rejected rows reported as FILE:LINE: message; ABR_ABORT writes nothing. */
+ * (optional), event, moved_in, each also by its Japanese name (住民票コード,
+ * 宛名番号, 世帯番号, 氏名, 氏名カナ or フリガナ …, see
+ * docs/internals/resident.md), compared with width, kana, spaces and case
+ * folded; a column named twice (by any two names) is an error. Birth and
+ * dates also accepted in 和暦, sex as 1/2/9 or 男/女/男性/女性/未記載, event
+ * as a code or 転入/出生. Rejected rows reported as FILE:LINE: message;
+ * ABR_ABORT writes nothing. */
 struct resident_import_stats {
 	const char *encoding;
 	uint64_t rows, skipped;
@@ -167,10 +172,15 @@ struct resident_import_stats {
 int resident_import_csv(struct app *app, const char *lg_code, const char *path,
 			enum abr_on_error on_error, FILE *report, FILE *progress,
 			struct resident_import_stats *st, char *err, size_t errlen);
+/* The header line an export writes: the English column codes (the default)
+ * or their Japanese names (住民票コード, 宛名番号, …); both import alike. */
+enum resident_csv_header { RES_CSV_HEADER_EN, RES_CSV_HEADER_JA };
 /* Writes the current residents of lg_code (as of as_of, NULL today) in the
- * import format without My Number unless with_mynumber (audited). */
+ * import format with header, without My Number unless with_mynumber
+ * (audited). The values are the same whatever the header. */
 int resident_export_csv(struct app *app, const struct resident_actor *who, const char *as_of,
-			bool with_mynumber, FILE *out, char *err, size_t errlen);
+			bool with_mynumber, enum resident_csv_header header, FILE *out, char *err,
+			size_t errlen);
 
 /* The CLI: `madoguchi resident import|export …` and `madoguchi demo
  * populate …` (argv[0] is the subcommand word). Returns the exit status. */

@@ -24,7 +24,7 @@ static const struct {
 	{"--lg-code", true},   {"--on-error", true},   {"--as-of", true},
 	{"-o", true},          {"--output", true},     {"--with-mynumber", false},
 	{"--purpose", true},   {"--residents", true},  {"--seed", true},
-	{"--if-empty", false}, {"--link-login", true},
+	{"--if-empty", false}, {"--link-login", true}, {"--header", true},
 };
 
 static bool is_file_arg(const char *a)
@@ -95,6 +95,20 @@ static bool flag(int argc, char **argv, const char *name)
 	return false;
 }
 
+/* An option with two values: 0 when absent or first, 1 when second, -1
+ * (with a message) for anything else. */
+static int opt_choice(int argc, char **argv, const char *name, const char *first,
+		      const char *second)
+{
+	const char *v = opt(argc, argv, name);
+	if (!v || !strcmp(v, first))
+		return 0;
+	if (!strcmp(v, second))
+		return 1;
+	fprintf(stderr, "madoguchi: %s takes %s or %s\n", name, first, second);
+	return -1;
+}
+
 /* True when s is a whole decimal number without a sign that fits *v. */
 static bool parse_number(const char *s, unsigned long long *v)
 {
@@ -123,14 +137,10 @@ static int cli_import(struct app *app, int argc, char **argv)
 	const char *lg = lg_code_of(argc, argv, true);
 	if (!lg)
 		return 2;
-	const char *mode = opt(argc, argv, "--on-error");
-	enum abr_on_error on_error = ABR_ABORT;
-	if (mode && !strcmp(mode, "skip"))
-		on_error = ABR_SKIP;
-	else if (mode && strcmp(mode, "abort") != 0) {
-		fprintf(stderr, "madoguchi: --on-error takes abort or skip\n");
+	int skip = opt_choice(argc, argv, "--on-error", "abort", "skip");
+	if (skip < 0)
 		return 2;
-	}
+	enum abr_on_error on_error = skip ? ABR_SKIP : ABR_ABORT;
 	int nfiles = 0;
 	for (int i = 1; i < argc; i++)
 		nfiles += is_file_arg(argv[i]);
@@ -167,6 +177,10 @@ static int cli_export(struct app *app, int argc, char **argv)
 		path = opt(argc, argv, "--output");
 	const char *purpose = opt(argc, argv, "--purpose");
 	bool with_mn = flag(argc, argv, "--with-mynumber");
+	int ja = opt_choice(argc, argv, "--header", "en", "ja");
+	if (ja < 0)
+		return 2;
+	enum resident_csv_header header = ja ? RES_CSV_HEADER_JA : RES_CSV_HEADER_EN;
 	FILE *out = stdout;
 	if (path && *path && strcmp(path, "-") != 0) {
 		/* never overwrite a file, and keep the new one private: it may
@@ -191,8 +205,8 @@ static int cli_export(struct app *app, int argc, char **argv)
 		.purpose = purpose && *purpose ? purpose : "住民記録のCSV出力（コマンドライン）",
 	};
 	char err[512];
-	int rc = resident_export_csv(app, &who, opt(argc, argv, "--as-of"), with_mn, out, err,
-				     sizeof err);
+	int rc = resident_export_csv(app, &who, opt(argc, argv, "--as-of"), with_mn, header, out,
+				     err, sizeof err);
 	if (out != stdout && fclose(out) != 0 && rc == 0) {
 		snprintf(err, sizeof err, "%s: %s", path, strerror(errno));
 		rc = -EIO;

@@ -1,8 +1,9 @@
 /* CSV import and export of the resident record. Import reads UTF-8, UTF-8
- * with a BOM or CP932 (common/textsrc.c), binds columns by header name,
- * accepts dates in ISO or 和暦, and loads through resident_bulk_*; a
- * resident whose 住民票コード is already registered is left as it is, so a
- * file imported twice changes nothing. Export writes the same format. */
+ * with a BOM or CP932 (common/textsrc.c), binds columns by header name in
+ * English or Japanese (住民票コード, 氏名カナ, フリガナ …), accepts dates in
+ * ISO or 和暦, and loads through resident_bulk_*; a resident whose 住民票コード
+ * is already registered is left as it is, so a file imported twice changes
+ * nothing. Export writes the same format, with either header. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,8 +43,151 @@ static const char *const col_names[NCOLS] = {
 	"sex",           "zokugara", "address",  "machiaza_id", "blk_id",    "rsdt_id",
 	"prc_id",        "mynumber", "event",    "moved_in",
 };
+/* The Japanese header `export --header ja` writes; accepted on import. */
+static const char *const col_ja[NCOLS] = {
+	"住民票コード", "宛名番号", "世帯番号", "氏名",   "氏名カナ", "生年月日",
+	"性別",         "続柄",     "住所",     "町字ID", "街区ID",   "住居ID",
+	"地番ID",       "個人番号", "異動事由", "異動日",
+};
+/* Other names municipal systems give a column. */
+static const struct {
+	int col;
+	const char *name;
+} col_extra[] = {
+	{C_KANA, "氏名（カナ）"},     {C_KANA, "フリガナ"},
+	{C_KANA, "カナ氏名"},         {C_ZOKUGARA, "世帯主との続柄"},
+	{C_MYNUMBER, "マイナンバー"}, {C_MOVED_IN, "住民となった日"},
+};
+#define NEXTRA (sizeof col_extra / sizeof col_extra[0])
+#define NALIASES (2 * NCOLS + NEXTRA)
+#define MAX_HEADER_FOLD 256 /* bytes of a folded header name; longer matches nothing */
+
 /* Columns a file must have; the others may be absent. */
 static const bool col_required[NCOLS] = {true, true, true, true, true, true, true};
+
+/* Name number a of the names a header may give a column (English, then
+ * Japanese, then col_extra): its column, the name in *name. */
+static int alias(size_t a, const char **name)
+{
+	if (a < NCOLS) {
+		*name = col_names[a];
+		return (int)a;
+	}
+	if (a < 2 * NCOLS) {
+		*name = col_ja[a - NCOLS];
+		return (int)(a - NCOLS);
+	}
+	*name = col_extra[a - 2 * NCOLS].name;
+	return col_extra[a - 2 * NCOLS].col;
+}
+
+/* Reads the header record and binds each column to the field whose name,
+ * folded by resident_fold (width, kana, spaces, ASCII case), is one of its
+ * names; fields named otherwise are ignored. Returns 0, or -1 with err when
+ * there is no header, a column is named twice (by any two of its names) or
+ * a required column is missing. */
+static int bind_header(struct csv *csv, const char *path, int idx[NCOLS], char *err, size_t errlen)
+{
+	struct buf names[NALIASES], f;
+	const char *by[NCOLS] = {0}; /* the name that bound each column */
+	int rc = -1, r = csv_next(csv);
+	for (int i = 0; i < NCOLS; i++)
+		idx[i] = -1;
+	if (r <= 0) {
+		snprintf(err, errlen, "%s: no header row (%s)", path,
+			 r == 0 ? "the file is empty" : csv_errmsg(csv));
+		return -1;
+	}
+	buf_init(&f, MAX_HEADER_FOLD);
+	for (size_t a = 0; a < NALIASES; a++)
+		buf_init(&names[a], MAX_HEADER_FOLD);
+	for (size_t a = 0; a < NALIASES; a++) {
+		const char *name;
+		alias(a, &name);
+		/* short valid UTF-8: only a failing ICU makes this fail */
+		if (resident_fold(&names[a], name, strlen(name)) != 0) {
+			snprintf(err, errlen, "%s: cannot fold the header name %s", path, name);
+			goto out;
+		}
+	}
+	for (size_t k = 0; k < csv_nfields(csv); k++) {
+		buf_reset(&f);
+		/* a field that does not fold (not UTF-8, too long) names no column */
+		if (resident_fold(&f, csv_field(csv, k), csv_field_len(csv, k)) != 0 || f.len == 0)
+			continue;
+		for (size_t a = 0; a < NALIASES; a++) {
+			if (names[a].len != f.len || memcmp(names[a].p, f.p, f.len) != 0)
+				continue;
+			const char *name;
+			int col = alias(a, &name);
+			if (idx[col] >= 0) {
+				snprintf(err, errlen,
+					 "%s:%lu: 列「%s」（%d列目）と列「%s」（%zu列目）はどちらも"
+					 "%s (%s) の列です。どちらか一方にしてください。",
+					 path, csv_line(csv), by[col], idx[col] + 1, name, k + 1,
+					 col_ja[col], col_names[col]);
+				goto out;
+			}
+			idx[col] = (int)k;
+			by[col] = name;
+			break;
+		}
+	}
+	for (int i = 0; i < NCOLS; i++)
+		if (col_required[i] && idx[i] < 0) {
+			snprintf(err, errlen, "%s:%lu: 見出し行に %s (%s) の列がありません。", path,
+				 csv_line(csv), col_ja[i], col_names[i]);
+			goto out;
+		}
+	rc = 0;
+out:
+	for (size_t a = 0; a < NALIASES; a++)
+		buf_release(&names[a]);
+	buf_release(&f);
+	return rc;
+}
+
+/* v folded by resident_fold into out (at most outlen - 1 bytes): true, or
+ * false when it does not fold or is longer. */
+static bool fold_value(const char *v, char *out, size_t outlen)
+{
+	struct buf f;
+	buf_init(&f, outlen - 1);
+	bool ok = resident_fold(&f, v, strlen(v)) == 0;
+	snprintf(out, outlen, "%s", ok && f.len ? f.p : "");
+	buf_release(&f);
+	return ok;
+}
+
+/* 性別 as the 住民票 codes it (1, 2, 9) or as clerks write it (男, 女性,
+ * 未記載, full-width digits); 0 when it is none of these. */
+static int parse_sex(const char *v)
+{
+	static const struct {
+		int sex;
+		const char *name;
+	} names[] = {
+		{1, "1"},  {1, "男"},   {1, "男性"}, {2, "2"},
+		{2, "女"}, {2, "女性"}, {9, "9"},    {9, "未記載"},
+	};
+	char f[32];
+	if (!fold_value(v, f, sizeof f))
+		return 0;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(f, names[i].name))
+			return names[i].sex;
+	return 0;
+}
+
+/* 異動事由 as a code (tennyu, Tennyu) or in Japanese (転入, 出生), with
+ * width and spaces folded. 0 or -EINVAL. */
+static int parse_event(const char *v, enum resident_event *ev)
+{
+	char f[64];
+	if (!fold_value(v, f, sizeof f))
+		return -EINVAL;
+	return resident_event_parse(f, ev);
+}
 
 /* A date in ISO or 和暦 → ISO in out; 0 or -EINVAL with msg naming field. */
 static int parse_date(const char *v, const char *field, const char *example,
@@ -69,8 +213,8 @@ static int import_row(struct resident_bulk *b, struct csv *csv, const int idx[NC
 	for (int i = 0; i < NCOLS; i++) {
 		v[i] = csv_get(csv, idx[i]);
 		if (strlen(v[i]) > MAX_FIELD) {
-			snprintf(msg, msglen, "%s が長すぎます（%d バイトまで）。", col_names[i],
-				 MAX_FIELD);
+			snprintf(msg, msglen, "%s (%s) が長すぎます（%d バイトまで）。", col_ja[i],
+				 col_names[i], MAX_FIELD);
 			return -EINVAL;
 		}
 	}
@@ -78,17 +222,10 @@ static int import_row(struct resident_bulk *b, struct csv *csv, const int idx[NC
 	if (parse_date(v[C_BIRTH], "生年月日", "1980-04-01 または 昭和55年4月1日", birth, msg,
 		       msglen) != 0)
 		return -EINVAL;
-	int sex = 0;
-	const char *sx = v[C_SEX];
-	if (!strcmp(sx, "1") || !strcmp(sx, "男"))
-		sex = 1;
-	else if (!strcmp(sx, "2") || !strcmp(sx, "女"))
-		sex = 2;
-	else if (!strcmp(sx, "9"))
-		sex = 9;
+	int sex = parse_sex(v[C_SEX]);
 	enum resident_event ev = RES_EV_TENNYU;
-	if (*v[C_EVENT] && resident_event_parse(v[C_EVENT], &ev) != 0) {
-		snprintf(msg, msglen, "event は tennyu（転入）か shussei（出生）です。");
+	if (*v[C_EVENT] && parse_event(v[C_EVENT], &ev) != 0) {
+		snprintf(msg, msglen, "異動事由 (event) は 転入（tennyu）か 出生（shussei）です。");
 		return -EINVAL;
 	}
 	if (*v[C_MOVED_IN]) {
@@ -145,17 +282,8 @@ int resident_import_csv(struct app *app, const char *lg_code, const char *path,
 	struct resident_bulk *b = NULL;
 	int idx[NCOLS];
 	int rc = -1, r;
-	r = csv_header(csv, col_names, NCOLS, idx, false);
-	if (r != 0) {
-		snprintf(err, errlen, "%s: no header row (%s)", path, csv_errmsg(csv));
+	if (bind_header(csv, path, idx, err, errlen) != 0)
 		goto out;
-	}
-	for (int i = 0; i < NCOLS; i++)
-		if (col_required[i] && idx[i] < 0) {
-			snprintf(err, errlen, "%s:1: the header lacks column %s", path,
-				 col_names[i]);
-			goto out;
-		}
 	if (resident_bulk_begin(app, c, &b) != 0) {
 		snprintf(err, errlen, "%s: cannot start a transaction (were migrations applied?)",
 			 path);
@@ -238,8 +366,10 @@ static void put_field(FILE *out, const char *v, bool last)
 }
 
 int resident_export_csv(struct app *app, const struct resident_actor *who, const char *as_of,
-			bool with_mynumber, FILE *out, char *err, size_t errlen)
+			bool with_mynumber, enum resident_csv_header header, FILE *out, char *err,
+			size_t errlen)
 {
+	const char *const *head = header == RES_CSV_HEADER_JA ? col_ja : col_names;
 	char day[RES_DATE_LEN + 1];
 	if (!res_actor_ok(who, true)) {
 		snprintf(err, errlen, "an export needs a municipality, an actor and a purpose");
@@ -281,7 +411,7 @@ int resident_export_csv(struct app *app, const struct resident_actor *who, const
 	db_bind_text(st, 2, day);
 	db_bind_text(st, 3, day);
 	for (int i = 0; i < NCOLS; i++)
-		put_field(out, col_names[i], i == NCOLS - 1);
+		put_field(out, head[i], i == NCOLS - 1);
 	while ((s = db_step(st)) == DB_ROW) {
 		char sex[4], mn[13] = "";
 		snprintf(sex, sizeof sex, "%d", (int)db_col_int64(st, 6));

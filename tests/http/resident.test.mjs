@@ -5,9 +5,12 @@
 // only ever shown masked; hostile input gets 400, never 500.
 //
 // Residents are loaded with `madoguchi resident import` from a CSV whose
-// check digits are computed in JS (tests/http/lib/residents.mjs).
+// check digits are computed in JS (tests/http/lib/residents.mjs); the last
+// case exports them with `--header ja` and imports that file again.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { useServer } from './lib/suite.mjs';
 import { A, B } from './lib/server.mjs';
 import { assertProblem, htmlUnescape, inputValue, items } from './lib/client.mjs';
@@ -381,6 +384,24 @@ describe('resident record: console, portal and API', () => {
 		const get = await w.page(`/staff/residents?q=${HANAKO.mynumber}&purpose=certificate`);
 		assert.equal(get.status, 400, 'a My Number in a GET URL is refused');
 		assertNoMyNumber(get, 'GET search page');
+	});
+
+	it('the CLI exports with the Japanese header, and that file imports again', async () => {
+		const cli = ctx.srv.cli;
+		const en = (await cli(['resident', 'export', '--lg-code', A.lg])).stdout;
+		const ja = (await cli(['resident', 'export', '--lg-code', A.lg, '--header', 'ja'])).stdout;
+		const head = '住民票コード,宛名番号,世帯番号,氏名,氏名カナ,生年月日,性別,続柄,住所,町字ID,街区ID,住居ID,地番ID,個人番号,異動事由,異動日\r\n';
+		assert.ok(ja.startsWith(head), ja.slice(0, 200));
+		assert.ok(en.startsWith('juminhyo_code,atena_no,'), en.slice(0, 200));
+		assert.equal(ja.slice(head.length), en.slice(en.indexOf('\n') + 1), 'the same rows under either header');
+		assert.ok(ja.includes(HANAKO.juminhyo_code));
+		const rows = ja.split('\r\n').length - 2;
+		const file = path.join(ctx.srv.dataDir, 'export-ja.csv');
+		writeFileSync(file, ja);
+		const r = await cli(['resident', 'import', '--lg-code', A.lg, file]);
+		assert.match(r.stdout, new RegExp(`: UTF-8, 0 residents imported, ${rows} already registered, 0 skipped`), r.stdout);
+		const bad = await cli(['resident', 'export', '--lg-code', A.lg, '--header', 'fr'], { expect: 2 });
+		assert.match(bad.stderr, /--header takes en or ja/);
 	});
 
 	ctx.stopTest();

@@ -347,7 +347,9 @@ static void tenant_isolation(void **state)
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len);
 	char err[256];
-	assert_int_equal(resident_export_csv(&f->app, &wb, NULL, false, mem, err, sizeof err), 0);
+	assert_int_equal(resident_export_csv(&f->app, &wb, NULL, false, RES_CSV_HEADER_EN, mem, err,
+					     sizeof err),
+			 0);
 	fclose(mem);
 	assert_non_null(strstr(buf, "別人 次郎"));
 	assert_null(strstr(buf, "髙橋"));
