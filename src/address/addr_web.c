@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "address/addr_internal.h"
 #include "common/jsonin.h"
@@ -15,13 +16,26 @@
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct addr_index *shared_ix;
 static struct app *shared_app;
+/* After a failed build, requests get the same error for a while instead of
+ * each retrying a build of a second or more under the lock. */
+#define RETRY_AFTER_S 30
+static time_t failed_at;
+static struct app *failed_app;
+static char failed_err[256];
 
 const struct addr_index *addr_shared_index(struct app *app, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&shared_lock);
+	if ((!shared_ix || shared_app != app) && failed_app == app &&
+	    time(NULL) - failed_at < RETRY_AFTER_S) {
+		snprintf(err, errlen, "%s", failed_err);
+		pthread_mutex_unlock(&shared_lock);
+		return NULL;
+	}
 	if (!shared_ix || shared_app != app) {
 		addr_index_free(shared_ix);
 		shared_ix = NULL;
+		shared_app = NULL;
 		struct db_conn *c = db_acquire(app->db);
 		if (c) {
 			if (addr_index_load(c, &shared_ix, NULL, err, errlen) == 0)
@@ -29,6 +43,11 @@ const struct addr_index *addr_shared_index(struct app *app, char *err, size_t er
 			db_release(c);
 		} else {
 			snprintf(err, errlen, "no database connection");
+		}
+		if (!shared_ix) {
+			failed_app = app;
+			failed_at = time(NULL);
+			snprintf(failed_err, sizeof failed_err, "%s", err);
 		}
 	}
 	const struct addr_index *ix = shared_ix;
@@ -64,6 +83,8 @@ static void addr_stop(struct app *app)
 		preloading = false;
 	}
 	pthread_mutex_lock(&shared_lock);
+	if (failed_app == app)
+		failed_app = NULL;
 	if (shared_app == app) {
 		addr_index_free(shared_ix);
 		shared_ix = NULL;
@@ -209,7 +230,7 @@ static void api_normalize_batch(struct req *r, struct res *s)
 	}
 	struct addr_work *w = addr_work_new();
 	struct buf b;
-	buf_init(&b, (size_t)256 << 20);
+	buf_init(&b, ADDR_BATCH_OUT_MAX);
 	int rc = f == ADDR_FMT_JSON ?
 			 buf_puts(&b, "{\"items\":[") :
 		 f == ADDR_FMT_GEOJSON ?
