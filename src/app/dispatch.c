@@ -180,7 +180,8 @@ void app_dispatch(struct req *r, struct res *s)
 			    "お手数ですが、画面を開き直してからもう一度送信してください。");
 		return;
 	}
-	if (rt->flags & ROUTE_HTML)
+	/* pages and the JSON API alike may carry personal data: never cached */
+	if ((rt->flags & ROUTE_HTML) || strncmp(path, "/api/", 5) == 0)
 		res_header(r, s, "Cache-Control", "no-store");
 	rt->fn(r, s);
 }

@@ -142,7 +142,10 @@ int res_audit(struct app *app, const struct resident_actor *who, const char *act
 		.actor_kind = who->actor_kind,
 		.actor_id = who->actor_id,
 		.actor_name = who->actor_name,
-		.actor_org = who->actor_org,
+		.actor_org = who->self_code && juminhyo_code &&
+					     strcmp(juminhyo_code, who->self_code) != 0 ?
+				     RESIDENT_ORG_HOUSEHOLD :
+				     who->actor_org,
 		.action = action,
 		.subject = juminhyo_code ? subject : NULL,
 		.purpose = who->purpose,

@@ -97,7 +97,14 @@ struct resident_actor {
 	const char *actor_org;
 	const char *purpose; /* required for reads */
 	const char *request_id;
+	/* a resident reading their own record: its 住民票コード, so that the
+	 * entries written under the other members of the household (household,
+	 * prefill) name the actor RESIDENT_ORG_HOUSEHOLD, not "本人"; or NULL */
+	const char *self_code;
 };
+/* actor_org of the entries under a household member's subject when another
+ * member of the household (signed in, identity verified) read them. */
+#define RESIDENT_ORG_HOUSEHOLD "同一世帯の方（本人確認済み）"
 
 /* Records one change (異動) effective on date (異動日), notified on notified
  * (届出日): closes the current version and opens a new one with the fields

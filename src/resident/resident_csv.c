@@ -205,13 +205,30 @@ static int parse_date(const char *v, const char *field, const char *example,
 	return -EINVAL;
 }
 
+/* True when v, after any leading 's, starts with = + - or @: a cell a
+ * spreadsheet would take as a formula once its ' guard is gone. */
+static bool formula_like(const char *v)
+{
+	while (*v == '\'')
+		v++;
+	return *v == '=' || *v == '+' || *v == '-' || *v == '@';
+}
+
+/* A value as exported: the one leading ' that export put before = + - @
+ * (or before 's followed by one, so that those round-trip too) is taken
+ * off again; any other ' stays. */
+static const char *unguard(const char *v)
+{
+	return v[0] == '\'' && formula_like(v) ? v + 1 : v;
+}
+
 /* Checks one record and adds it. Returns bulk's code, or -EINVAL with msg. */
-static int import_row(struct resident_bulk *b, struct csv *csv, const int idx[NCOLS],
-		      const char *lg_code, char *msg, size_t msglen)
+static int add_row(struct resident_bulk *b, struct csv *csv, const int idx[NCOLS],
+		   const char *lg_code, char *msg, size_t msglen)
 {
 	const char *v[NCOLS];
 	for (int i = 0; i < NCOLS; i++) {
-		v[i] = csv_get(csv, idx[i]);
+		v[i] = unguard(csv_get(csv, idx[i]));
 		if (strlen(v[i]) > MAX_FIELD) {
 			snprintf(msg, msglen, "%s (%s) が長すぎます（%d バイトまで）。", col_ja[i],
 				 col_names[i], MAX_FIELD);
@@ -259,6 +276,20 @@ static int import_row(struct resident_bulk *b, struct csv *csv, const int idx[NC
 	};
 	return resident_bulk_add(b, &r, *v[C_MYNUMBER] ? v[C_MYNUMBER] : NULL, ev, moved_in, msg,
 				 msglen);
+}
+
+/* add_row, then the My Number is wiped from the parser's record buffer
+ * (bound, encrypted and indexed by then, or the row refused). */
+static int import_row(struct resident_bulk *b, struct csv *csv, const int idx[NCOLS],
+		      const char *lg_code, char *msg, size_t msglen)
+{
+	int rc = add_row(b, csv, idx, lg_code, msg, msglen);
+	if (idx[C_MYNUMBER] >= 0) {
+		size_t n = csv_field_len(csv, (size_t)idx[C_MYNUMBER]);
+		if (n)
+			sodium_memzero((char *)csv_get(csv, idx[C_MYNUMBER]), n);
+	}
+	return rc;
 }
 
 int resident_import_csv(struct app *app, const char *lg_code, const char *path,
@@ -351,8 +382,13 @@ static void put_field(FILE *out, const char *v, bool last)
 {
 	if (!v)
 		v = "";
+	/* a cell a spreadsheet would take as a formula gets a leading ' (import
+	 * takes it off again), decided before quoting */
+	bool guard = formula_like(v);
 	if (strpbrk(v, ",\"\r\n")) {
 		fputc('"', out);
+		if (guard)
+			fputc('\'', out);
 		for (const char *p = v; *p; p++) {
 			if (*p == '"')
 				fputc('"', out);
@@ -360,6 +396,8 @@ static void put_field(FILE *out, const char *v, bool last)
 		}
 		fputc('"', out);
 	} else {
+		if (guard)
+			fputc('\'', out);
 		fputs(v, out);
 	}
 	fputs(last ? "\r\n" : ",", out);

@@ -186,12 +186,49 @@ int resident_record_event(struct app *app, const struct resident_actor *who,
 			 date, cur.valid_from);
 		goto out;
 	}
-	if (cur.status == RES_ST_DECEASED && ev != RES_EV_CORRECT) {
-		snprintf(msg, msglen, "死亡した方の記録には職権修正のみ記録できます。");
+	/* what each kind of change may follow (出生 and 転入 from elsewhere
+	 * create a resident: they come by import, never onto a record) */
+	const char *refused = NULL;
+	switch (ev) {
+	case RES_EV_SHUSSEI:
+		refused = "出生は新しい住民の登録です。既にある住民の記録には記録できません。";
+		break;
+	case RES_EV_TENNYU:
+		if (cur.status != RES_ST_MOVED_OUT)
+			refused = cur.status == RES_ST_DECEASED ?
+					  "死亡した方の記録には職権修正のみ記録できます。" :
+					  "転入は、転出した方が戻ったときだけ記録できます。この方は"
+					  "現在この市区町村の住民です。";
+		break;
+	case RES_EV_TENSHUTSU:
+	case RES_EV_SHIBOU:
+	case RES_EV_TENKYO:
+	case RES_EV_SETAI:
+		if (cur.status == RES_ST_DECEASED)
+			refused = "死亡した方の記録には職権修正のみ記録できます。";
+		else if (cur.status == RES_ST_MOVED_OUT)
+			refused = "転出した方の記録には転入または職権修正のみ記録できます。";
+		else if (cur.status != RES_ST_ACTIVE)
+			refused = "この方の記録には職権修正のみ記録できます。";
+		break;
+	case RES_EV_CORRECT:
+		break;
+	default:
+		refused = "異動の種類が正しくありません。";
+		break;
+	}
+	if (refused) {
+		snprintf(msg, msglen, "%s", refused);
 		goto out;
 	}
-	if (cur.status == RES_ST_MOVED_OUT && ev != RES_EV_TENNYU && ev != RES_EV_CORRECT) {
-		snprintf(msg, msglen, "転出した方の記録には転入または職権修正のみ記録できます。");
+	/* one change a day: a second one on the current version's first day is
+	 * refused (history stays one version per day), except a 職権修正, which
+	 * supersedes that day's version (left as the empty span [date, date)) */
+	if (strcmp(date, cur.valid_from) == 0 && ev != RES_EV_CORRECT) {
+		snprintf(msg, msglen,
+			 "%s には既に異動が記録されています。同じ日の2つ目の異動は記録できませ"
+			 "ん。記載の誤りは職権修正で直してください。",
+			 date);
 		goto out;
 	}
 	struct resident_rec nr = {

@@ -310,9 +310,13 @@ out:
 	json_decref(arr);
 	if (c)
 		db_release(c);
-	buf_release(&f);
-	buf_release(&any);
-	buf_release(&prefix);
+	/* the folded query may be a My Number: no copy stays behind */
+	struct buf *bufs[] = {&f, &any, &prefix};
+	for (size_t i = 0; i < 3; i++) {
+		if (bufs[i]->p)
+			sodium_memzero(bufs[i]->p, bufs[i]->len);
+		buf_release(bufs[i]);
+	}
 	return rc;
 }
 
@@ -515,7 +519,7 @@ int resident_prefill(struct app *app, const struct resident_actor *who, const ch
 		return -EINVAL;
 	struct db_conn *c = db_acquire(app->db);
 	struct db_stmt *st;
-	json_t *o = NULL;
+	json_t *o = NULL, *codes = NULL;
 	int rc = -EIO, s;
 	if (prepare_keyed(c, SUMMARY_SELECT "AND juminhyo_code = ?", who->lg_code, juminhyo_code,
 			  &st) != 0)
@@ -549,9 +553,11 @@ int resident_prefill(struct app *app, const struct resident_actor *who, const ch
 	town_parts(c, who->lg_code, *machiaza ? machiaza : NULL, o);
 	json_t *members = json_array();
 	json_object_set_new(o, "household", members);
+	codes = json_array();
 	if (prepare_keyed(
 		    c,
-		    "SELECT name, name_kana, zokugara, birth FROM residents WHERE lg_code = ? AND "
+		    "SELECT name, name_kana, zokugara, birth, juminhyo_code FROM residents WHERE "
+		    "lg_code = ? AND "
 		    "setai_no = ? AND status = 1 AND juminhyo_code <> ? ORDER BY CASE WHEN "
 		    "zokugara = '世帯主' THEN 0 ELSE 1 END, birth, atena_no",
 		    who->lg_code, setai, &st) != 0)
@@ -564,10 +570,21 @@ int resident_prefill(struct app *app, const struct resident_actor *who, const ch
 		opt_text(m, "zokugara", st, 2);
 		opt_text(m, "birth", st, 3);
 		json_array_append_new(members, m);
+		const char *mc = db_col_text(st, 4);
+		json_array_append_new(codes, json_string(mc ? mc : ""));
 	}
 	db_done(st);
 	if (s < 0)
 		goto out;
+	/* one entry per other member, so each finds this read of their name and
+	 * birth among their own entries (as resident_household does) */
+	size_t i;
+	json_t *mc;
+	json_array_foreach (codes, i, mc) {
+		if (res_audit(app, who, "resident.prefill", json_string_value(mc), "ok",
+			      "name, kana, zokugara, birth (as a member of the household)") != 0)
+			goto out;
+	}
 	char detail[96];
 	snprintf(detail, sizeof detail,
 		 "name, kana, birth, sex, address, household (%zu other members' names)",
@@ -575,6 +592,7 @@ int resident_prefill(struct app *app, const struct resident_actor *who, const ch
 	rc = audit_handover(app, who, "resident.prefill", juminhyo_code, true, detail, &o, out);
 out:
 	json_decref(o);
+	json_decref(codes);
 	db_release(c);
 	return rc;
 }

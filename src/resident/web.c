@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "app/dispatch.h"
 #include "app/platform.h"
@@ -21,6 +24,17 @@ const struct rweb_purpose rweb_purposes[] = {
 	{"other", "その他"},
 	{NULL, NULL},
 };
+
+const char *const rweb_change_events[] = {"tenkyo", "setai",   "tenshutsu",
+					  "shibou", "correct", NULL};
+
+bool rweb_change_event(const char *code, enum resident_event *ev)
+{
+	for (const char *const *p = rweb_change_events; code && *p; p++)
+		if (!strcmp(code, *p))
+			return resident_event_parse(code, ev) == 0;
+	return false;
+}
 
 /* True when s holds a control character (C0, DEL), which no purpose needs. */
 static bool has_control(const char *s)
@@ -198,38 +212,148 @@ bool rweb_code_ok(const char *code)
 	return true;
 }
 
+/* True when the UTF-8 character at p (n bytes left) is a separator a number
+ * may be written with once folded: hyphen-minus, U+2010..U+2015 (hyphens,
+ * dashes), U+2212 minus, U+30FC prolonged sound mark; then *len is its
+ * length in bytes. */
+static bool number_separator(const unsigned char *p, size_t n, size_t *len)
+{
+	if (*p == '-') {
+		*len = 1;
+		return true;
+	}
+	if (n >= 3 && ((p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0x90 && p[2] <= 0x95) ||
+		       (p[0] == 0xe2 && p[1] == 0x88 && p[2] == 0x92) ||
+		       (p[0] == 0xe3 && p[1] == 0x83 && p[2] == 0xbc))) {
+		*len = 3;
+		return true;
+	}
+	return false;
+}
+
 const char *rweb_search_text(struct req *r, const char *q, size_t *digits)
 {
 	*digits = 0;
-	q = trim(r, q);
-	if (!q)
+	char *t = (char *)trim(r, q);
+	if (!t)
 		return NULL;
-	size_t n = strlen(q), nd = 0;
-	char *out = arena_alloc(r->arena, n + 1);
-	for (size_t i = 0; i < n;) {
-		const unsigned char *p = (const unsigned char *)q + i;
-		if (*p >= '0' && *p <= '9') {
-			out[nd++] = (char)*p;
-			i++;
-		} else if (*p == ' ' || *p == '-') {
-			i++;
-		} else if (n - i >= 3 && p[0] == 0xef && p[1] == 0xbc && p[2] >= 0x90 &&
-			   p[2] <= 0x99) { /* full-width digit U+FF10..U+FF19 */
-			out[nd++] = (char)('0' + (p[2] - 0x90));
-			i += 3;
-		} else if (n - i >= 3 && ((p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||
-					  (p[0] == 0xef && p[1] == 0xbc && p[2] == 0x8d) ||
-					  (p[0] == 0xe2 && p[1] == 0x88 && p[2] == 0x92))) {
-			i += 3; /* ideographic space, full-width hyphen, minus sign */
-		} else {
-			return q;
-		}
+	size_t n = strlen(t), nd = 0;
+	bool only = true;
+	const char *out = t;
+	/* counted on the text as the search folds it (NFKC, width, spaces), so
+	 * that 𝟏𝟐𝟑… or ①②③… count as the digits they become */
+	struct buf f;
+	buf_init(&f, 16 * RWEB_Q_MAX + 16);
+	const unsigned char *p = (const unsigned char *)t;
+	size_t m = n;
+	if (n > 0 && resident_fold(&f, t, n) == 0) {
+		p = (const unsigned char *)f.p;
+		m = f.len;
 	}
-	if (nd == 0)
-		return q;
-	out[nd] = '\0';
+	/* not foldable (bad UTF-8): the search refuses it; count it as it is */
+	for (size_t i = 0, len; i < m; i += len) {
+		len = 1;
+		if (p[i] >= '0' && p[i] <= '9')
+			nd++;
+		else if (!number_separator(p + i, m - i, &len) && p[i] != ' ')
+			only = false;
+	}
 	*digits = nd;
+	if (only && nd > 0) {
+		char *d = arena_alloc(r->arena, nd + 1);
+		size_t k = 0;
+		for (size_t i = 0; i < m; i++)
+			if (p[i] >= '0' && p[i] <= '9')
+				d[k++] = (char)p[i];
+		d[k] = '\0';
+		out = d;
+		if (nd >= RWEB_MN_DIGITS) /* the digits alone go on; no other copy stays */
+			sodium_memzero(t, n);
+	}
+	if (f.p)
+		sodium_memzero(f.p, f.len);
+	buf_release(&f);
 	return out;
+}
+
+/* The MAC of a view token: HMAC-SHA256 keyed with the session's CSRF token
+ * over what the link reads and until when, each string with its NUL. */
+static void view_mac(const char *csrf, const char *code, const char *pcode, const char *pother,
+		     const char *as_of, const char *exp,
+		     unsigned char mac[crypto_auth_hmacsha256_BYTES])
+{
+	const char *parts[] = {"resident.view", code, pcode, pother, as_of, exp};
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)csrf, strlen(csrf));
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)parts[i],
+					      strlen(parts[i]) + 1);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_memzero(&st, sizeof st);
+}
+
+/* purpose_other counts only with その他, as rweb_purpose_query writes it. */
+static const char *other_of(const char *pcode, const char *pother)
+{
+	return pcode && !strcmp(pcode, "other") && pother ? pother : "";
+}
+
+const char *rweb_view_link(struct req *r, const char *code, const char *pcode, const char *pother,
+			   const char *as_of)
+{
+	const char *csrf = r->who.csrf;
+	struct buf b;
+	buf_init(&b, 4096);
+	buf_printf(&b, "/staff/residents/%s?%s", code, rweb_purpose_query(r, pcode, pother));
+	if (as_of && *as_of) {
+		buf_puts(&b, "&as_of=");
+		urlenc_encode(&b, as_of, strlen(as_of));
+	}
+	if (csrf && *csrf) {
+		char exp[24], hex[2 * RWEB_VIEW_MAC_BYTES + 1];
+		unsigned char mac[crypto_auth_hmacsha256_BYTES];
+		snprintf(exp, sizeof exp, "%lld", (long long)time(NULL) + RWEB_VIEW_TTL);
+		view_mac(csrf, code, pcode ? pcode : "", other_of(pcode, pother),
+			 as_of ? as_of : "", exp, mac);
+		sodium_bin2hex(hex, sizeof hex, mac, RWEB_VIEW_MAC_BYTES);
+		buf_printf(&b, "&t=%s.%s", exp, hex);
+	}
+	const char *out = arena_strdup(r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return out;
+}
+
+int rweb_view_check(struct req *r, const char *code)
+{
+	const char *csrf = r->who.csrf, *t = req_query(r, "t");
+	if (!t || !*t)
+		return -ENOENT;
+	const char *dot = strchr(t, '.');
+	if (!csrf || !*csrf || !dot || dot == t || dot - t > 20 ||
+	    strlen(dot + 1) != 2 * RWEB_VIEW_MAC_BYTES)
+		return -EINVAL;
+	char exp[24];
+	snprintf(exp, sizeof exp, "%.*s", (int)(dot - t), t);
+	char *end;
+	errno = 0;
+	long long e = strtoll(exp, &end, 10);
+	if (*end || errno || exp[0] < '0' || exp[0] > '9')
+		return -EINVAL;
+	unsigned char want[crypto_auth_hmacsha256_BYTES], got[RWEB_VIEW_MAC_BYTES];
+	size_t gn = 0;
+	if (sodium_hex2bin(got, sizeof got, dot + 1, strlen(dot + 1), NULL, &gn, NULL) != 0 ||
+	    gn != sizeof got)
+		return -EINVAL;
+	const char *pcode = req_query(r, "purpose"), *pother = req_query(r, "purpose_other");
+	const char *as_of = req_query(r, "as_of");
+	view_mac(csrf, code, pcode ? pcode : "", other_of(pcode, pother), as_of ? as_of : "", exp,
+		 want);
+	if (sodium_memcmp(want, got, sizeof got) != 0)
+		return -EINVAL;
+	long long now = (long long)time(NULL);
+	if (e < now || e > now + RWEB_VIEW_TTL + 60)
+		return -ETIMEDOUT;
+	return 0;
 }
 
 const char *rweb_str(json_t *o, const char *key)
@@ -300,6 +424,14 @@ void rweb_wipe(struct req *r, const char *a, const char *b)
 		sodium_memzero((void *)a, strlen(a));
 	if (b)
 		sodium_memzero((void *)b, strlen(b));
+	/* every q of a form (a repeated field is a copy too); the request owns
+	 * them and nothing reads them after this */
+	if (r->method == HTTP_POST && r->body && r->body_len) {
+		const char *ct = req_header(r, "Content-Type");
+		if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33))
+			for (const char **v = req_form_all(r, "q"); v && *v; v++)
+				sodium_memzero((void *)*v, strlen(*v));
+	}
 	/* the body buffer belongs to the request and is only read before this */
 	if (r->body && r->body_len)
 		sodium_memzero((void *)r->body, r->body_len);
@@ -318,6 +450,8 @@ const struct route resident_routes[] = {
 	{HTTP_GET, "/staff/residents", rweb_page_search, "resident.read", ROUTE_HTML, NULL},
 	{HTTP_POST, "/staff/residents", rweb_page_search, "resident.read", ROUTE_HTML, NULL},
 	{HTTP_GET, "/staff/residents/:code", rweb_page_detail, "resident.read", ROUTE_HTML, NULL},
+	{HTTP_POST, "/staff/residents/:code", rweb_page_detail_post, "resident.read", ROUTE_HTML,
+	 NULL},
 	{HTTP_GET, "/staff/residents/:code/change", rweb_page_change, "resident.write", ROUTE_HTML,
 	 NULL},
 	{HTTP_POST, "/staff/residents/:code/change", rweb_page_change_post, "resident.write",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/dispatch.h"
+#include "app/platform.h"
 #include "http/req_internal.h"
 #include <sodium.h>
 #include "resident/web_util.h"
@@ -25,6 +26,25 @@ static void fail(struct req *r, struct res *s, int rc, const char *msg)
 	else
 		res_problem(r, s, 503, http_status_title_ja(503),
 			    "住民記録を読み出せませんでした。時間をおいてからお試しください。");
+}
+
+/* A read of personal data by GET authenticated with the session cookie must
+ * send the session's token in X-CSRF-Token: a GET is not CSRF-checked by
+ * dispatch, and a link or a top-level navigation from another site carries
+ * the SameSite=Lax cookie, which would make a clerk's browser read (and
+ * write audit entries) unawares. Bearer-token requests (session_id 0) carry
+ * no ambient credential. False after answering 403. */
+static bool read_csrf_ok(struct req *r, struct res *s)
+{
+	if (r->who.session_id == 0)
+		return true;
+	const char *hdr = req_header(r, "X-CSRF-Token");
+	if (hdr && r->who.csrf && platform_token_equal(hdr, r->who.csrf))
+		return true;
+	res_problem(r, s, 403, "X-CSRF-Token ヘッダーが必要です",
+		    "ログインの Cookie で住民の情報を読むときは、ログインで受け取った csrf の値を "
+		    "X-CSRF-Token ヘッダーで送ってください。");
+	return false;
 }
 
 /* The purpose of a staff read, or NULL after answering 400. */
@@ -57,6 +77,8 @@ static const char *api_code(struct req *r, struct res *s)
  * ?purpose= of the URL, or NULL after answering 400. */
 static const char *staff_read(struct req *r, struct res *s, struct resident_actor *who)
 {
+	if (!read_csrf_ok(r, s))
+		return NULL;
 	const char *code = api_code(r, s);
 	if (!code)
 		return NULL;
@@ -79,37 +101,40 @@ static void reply_one(struct req *r, struct res *s, int rc, json_t *rec)
 }
 
 /* Shared by GET and POST search: validates and answers. get says whether
- * the text came in the URL (then a 12-digit number is refused). */
+ * the text came in the URL (then a number of RWEB_MN_DIGITS digits or more,
+ * counted once folded, is refused). Every copy of q is wiped on every exit
+ * of a POST, and of a GET that held such a number. */
 static void search(struct req *r, struct res *s, const char *q_in, const char *birth_in,
 		   const char *purpose_in, const char *limit_in, bool get)
 {
+	size_t digits = 0;
+	const char *q = NULL;
 	const char *purpose = api_purpose(r, s, purpose_in);
 	if (!purpose)
-		return;
+		goto out;
 	if (q_in && strlen(q_in) > RWEB_Q_MAX) {
 		res_problem(r, s, 400, "検索条件が長すぎます",
 			    "q は256バイト以内で指定してください。");
-		return;
+		goto out;
 	}
-	size_t digits = 0;
-	const char *q = rweb_search_text(r, q_in, &digits);
-	if (get && digits == 12) {
+	q = rweb_search_text(r, q_in, &digits);
+	if (get && digits >= RWEB_MN_DIGITS) {
 		res_problem(r, s, 400, "個人番号はURLに含められません",
 			    "12桁の番号（個人番号の可能性があるもの）で探すときは、URLに含めず "
 			    "POST /api/v1/residents/search で送ってください。");
-		return;
+		goto out;
 	}
 	const char *birth = NULL, *err = NULL;
 	if (rweb_date(r, birth_in, &birth, &err) != 0) {
 		res_problem(r, s, 400, "生年月日が正しくありません", err);
-		return;
+		goto out;
 	}
 	if ((!q || !*q) && !birth) {
 		res_problem(
 			r, s, 400, "検索条件を指定してください",
 			"q（氏名・カナ・住民票コード・宛名番号・個人番号）か birth（生年月日）を"
 			"指定してください。");
-		return;
+		goto out;
 	}
 	int limit = 50;
 	if (limit_in && *limit_in) {
@@ -118,7 +143,7 @@ static void search(struct req *r, struct res *s, const char *q_in, const char *b
 		if (*end || v < 1 || v > RESIDENT_SEARCH_MAX) {
 			res_problem(r, s, 400, "limit の値が正しくありません",
 				    "limit は1から100までの整数で指定してください。");
-			return;
+			goto out;
 		}
 		limit = (int)v;
 	}
@@ -126,18 +151,21 @@ static void search(struct req *r, struct res *s, const char *q_in, const char *b
 	rweb_actor(r, purpose, &who);
 	json_t *items = NULL;
 	int rc = resident_search(r->app, &who, q && *q ? q : NULL, birth, limit, &items);
-	if (digits == 12)
-		rweb_wipe(r, q_in, q);
 	if (rc != 0) {
 		fail(r, s, rc, "検索条件が正しくありません。");
-		return;
+		goto out;
 	}
 	rweb_decorate_all(r, items);
 	res_json(r, s, 200, json_pack("{s:o, s:i}", "items", items, "limit", limit));
+out:
+	if (!get || digits >= RWEB_MN_DIGITS)
+		rweb_wipe(r, q_in, q);
 }
 
 void rweb_api_search(struct req *r, struct res *s)
 {
+	if (!read_csrf_ok(r, s))
+		return;
 	search(r, s, req_query(r, "q"), req_query(r, "birth"), req_query(r, "purpose"),
 	       req_query(r, "limit"), true);
 }
@@ -159,8 +187,10 @@ static const char *body_str(json_t *in, const char *key, bool *bad)
 void rweb_api_search_post(struct req *r, struct res *s)
 {
 	json_t *in = req_json(r, s);
-	if (!in)
+	if (!in) {
+		rweb_wipe(r, NULL, NULL); /* the body may hold a My Number */
 		return;
+	}
 	bool bad = !json_is_object(in);
 	const char *q = body_str(in, "q", &bad), *birth = body_str(in, "birth", &bad);
 	const char *purpose = body_str(in, "purpose", &bad);
@@ -173,13 +203,15 @@ void rweb_api_search_post(struct req *r, struct res *s)
 	if (bad) {
 		res_problem(r, s, 400, "入力内容を確認してください",
 			    "q, birth, purpose は文字列、limit は整数で指定してください。");
+		rweb_wipe(r, NULL, NULL);
 	} else {
 		/* copied: the strings belong to in */
 		search(r, s, q ? arena_strdup(r->arena, q) : NULL,
 		       birth ? arena_strdup(r->arena, birth) : NULL,
 		       purpose ? arena_strdup(r->arena, purpose) : NULL, limit, false);
 	}
-	/* the body may hold a My Number: wipe it before it is freed */
+	/* the jansson copy of q (the body and the arena copies were wiped by
+	 * search or above); jansson's own parse buffers are not ours to reach */
 	if (q)
 		sodium_memzero((void *)q, strlen(q));
 	json_decref(in);
@@ -253,10 +285,11 @@ void rweb_api_event(struct req *r, struct res *s)
 		return;
 	}
 	enum resident_event ev;
-	if (!v[0] || resident_event_parse(v[0], &ev) != 0) {
+	if (!rweb_change_event(v[0], &ev)) {
+		/* 転入 and 出生 create residents: they come by import, as on the console */
 		res_problem(r, s, 400, "異動の種類（event）が正しくありません",
-			    "event には tenkyo, tenshutsu, shibou, setai, correct などを指定して"
-			    "ください。");
+			    "event には tenkyo, tenshutsu, shibou, setai, correct のいずれかを指定"
+			    "してください（転入・出生は住民記録の取り込みで登録します）。");
 		return;
 	}
 	const char *date = NULL, *notified = NULL, *err = NULL;
@@ -309,6 +342,8 @@ static bool own_code(struct req *r, struct res *s, char code[12])
 void rweb_api_me(struct req *r, struct res *s)
 {
 	char code[12];
+	if (!read_csrf_ok(r, s))
+		return;
 	const char *p = req_query(r, "purpose");
 	const char *purpose = SELF_PURPOSE;
 	if (p && *p && !(purpose = api_purpose(r, s, p)))
@@ -317,6 +352,7 @@ void rweb_api_me(struct req *r, struct res *s)
 		return;
 	struct resident_actor who;
 	rweb_actor(r, purpose, &who);
+	who.self_code = code;
 	json_t *rec = NULL, *household = NULL;
 	int rc = resident_get(r->app, &who, code, NULL, &rec);
 	if (rc != 0) {
@@ -326,9 +362,23 @@ void rweb_api_me(struct req *r, struct res *s)
 	rweb_decorate(r, rec);
 	const char *setai = json_string_value(json_object_get(rec, "setai_no"));
 	if (setai && resident_household(r->app, &who, setai, &household) == 0) {
-		rweb_decorate_all(r, household);
-		rweb_strip_mynumber(household);
-		json_object_set_new(rec, "household", household);
+		/* of the members only what わたしの情報 shows: no numbers, no
+		 * address, no ids */
+		json_t *members = json_array();
+		size_t i;
+		json_t *m;
+		json_array_foreach (household, i, m) {
+			json_t *o = json_object();
+			static const char *const keep[] = {"name", "name_kana", "zokugara", "birth",
+							   NULL};
+			for (const char *const *k = keep; *k; k++) {
+				json_t *v = json_object_get(m, *k);
+				json_object_set(o, *k, v ? v : json_null());
+			}
+			json_array_append_new(members, o);
+		}
+		json_decref(household);
+		json_object_set_new(rec, "household", members);
 	}
 	res_json(r, s, 200, rec);
 }
@@ -336,11 +386,14 @@ void rweb_api_me(struct req *r, struct res *s)
 void rweb_api_me_prefill(struct req *r, struct res *s)
 {
 	char code[12];
+	if (!read_csrf_ok(r, s))
+		return;
 	const char *purpose = api_purpose(r, s, req_query(r, "purpose"));
 	if (!purpose || !own_code(r, s, code))
 		return;
 	struct resident_actor who;
 	rweb_actor(r, purpose, &who);
+	who.self_code = code;
 	json_t *out = NULL;
 	int rc = resident_prefill(r->app, &who, code, &out);
 	reply_one(r, s, rc, out);

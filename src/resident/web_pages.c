@@ -34,16 +34,19 @@ static void page_fail(struct req *r, struct res *s, int rc)
 			    "住民記録を読み出せませんでした。時間をおいてからお試しください。");
 }
 
-/* Search form and results: GET (links, bookmarks) or POST (the form, so that
- * a My Number never appears in a URL). */
+/* Search form and results. Only a POST of the form (with its CSRF token)
+ * searches: a GET, from a link or a bookmark, shows the form filled in and
+ * reads nothing, so that another site cannot make a clerk's browser search
+ * (and write audit entries) unawares, and a My Number stays out of URLs. */
 void rweb_page_search(struct req *r, struct res *s)
 {
-	const char *q_in = field(r, "q"), *birth_in = field(r, "birth");
+	bool post = r->method == HTTP_POST;
+	const char *q_raw = field(r, "q"), *birth_in = field(r, "birth");
+	const char *q_in = q_raw;
 	const char *pcode = field(r, "purpose"), *pother = field(r, "purpose_other");
 	json_t *ctx = json_object();
 	json_t *errors = json_object();
-	bool asked = r->method == HTTP_POST || (q_in && *q_in) || (birth_in && *birth_in) ||
-		     (pcode && *pcode);
+	bool asked = post || (q_in && *q_in) || (birth_in && *birth_in) || (pcode && *pcode);
 	size_t digits = 0;
 	const char *q = NULL, *birth = NULL, *purpose = NULL, *err = NULL, *pfield = NULL;
 	if (asked) {
@@ -55,13 +58,15 @@ void rweb_page_search(struct req *r, struct res *s)
 			q_in = NULL;
 		} else {
 			q = rweb_search_text(r, q_in, &digits);
-			if (digits == 12 && r->method != HTTP_POST)
+			if (digits >= RWEB_MN_DIGITS && !post)
 				json_object_set_new(
 					errors, "q",
 					json_string(
 						"個人番号で探すときは、この画面の検索ボタンから送信"
 						"してください（URLに個人番号を含めないため）。"));
 		}
+	}
+	if (post) {
 		if (rweb_date(r, birth_in, &birth, &err) != 0)
 			json_object_set_new(errors, "birth", json_string(err));
 		if (!(purpose = rweb_purpose_resolve(r, pcode, pother, false, &pfield, &err)))
@@ -73,60 +78,71 @@ void rweb_page_search(struct req *r, struct res *s)
 				json_string("氏名・カナ・番号のいずれか、または生年月日を"
 					    "入力してください。"));
 	}
-	/* a 12-digit number is not written back into the page */
+	/* a number that may be a My Number is not written back into the page */
 	json_object_set_new(ctx, "form",
-			    json_pack("{s:s, s:s, s:s}", "q", digits == 12 ? "" : or_empty(q_in),
-				      "birth", or_empty(birth_in), "purpose_other",
-				      or_empty(pother)));
+			    json_pack("{s:s, s:s, s:s}", "q",
+				      digits >= RWEB_MN_DIGITS ? "" : or_empty(q_in), "birth",
+				      or_empty(birth_in), "purpose_other", or_empty(pother)));
 	json_object_set_new(ctx, "purposes", rweb_purpose_choices(pcode));
 	int status = 200;
 	if (json_object_size(errors)) {
 		json_object_set_new(ctx, "errors", errors);
 		status = 400;
+	} else if (!post) {
+		json_decref(errors);
+		if (asked)
+			json_object_set_new(
+				ctx, "notice",
+				json_string("条件を確かめて「検索する」を押してください。"
+					    "検索は、このボタンからだけ行います。"));
 	} else {
 		json_decref(errors);
-		if (asked) {
-			struct resident_actor who;
-			rweb_actor(r, purpose, &who);
-			json_t *items = NULL;
-			int rc = resident_search(r->app, &who, q && *q ? q : NULL, birth,
-						 RESIDENT_SEARCH_MAX, &items);
-			if (digits == 12)
-				rweb_wipe(r, q_in, q);
-			if (rc == -EINVAL) {
-				json_object_set_new(ctx, "errors",
-						    json_pack("{s:s}", "q",
-							      "検索条件を読み取れませんでした。"));
-				status = 400;
-			} else if (rc != 0) {
-				json_decref(ctx);
-				page_fail(r, s, rc);
-				return;
-			} else {
-				rweb_decorate_all(r, items);
-				const char *pq = rweb_purpose_query(r, pcode, pother);
-				size_t i;
-				json_t *it;
-				json_array_foreach (items, i, it)
-					json_object_set_new(it, "purpose_qs", json_string(pq));
-				json_object_set_new(ctx, "results", items);
-				json_object_set_new(ctx, "searched", json_true());
+		struct resident_actor who;
+		rweb_actor(r, purpose, &who);
+		json_t *items = NULL;
+		int rc = resident_search(r->app, &who, q && *q ? q : NULL, birth,
+					 RESIDENT_SEARCH_MAX, &items);
+		if (rc == -EINVAL) {
+			json_object_set_new(
+				ctx, "errors",
+				json_pack("{s:s}", "q", "検索条件を読み取れませんでした。"));
+			status = 400;
+		} else if (rc != 0) {
+			json_decref(ctx);
+			page_fail(r, s, rc);
+			goto out;
+		} else {
+			rweb_decorate_all(r, items);
+			size_t i;
+			json_t *it;
+			json_array_foreach (items, i, it)
 				json_object_set_new(
-					ctx, "result_count",
-					json_integer((json_int_t)json_array_size(items)));
-				json_object_set_new(ctx, "result_max",
-						    json_boolean(json_array_size(items) >=
-								 RESIDENT_SEARCH_MAX));
-			}
+					it, "view_href",
+					json_string(rweb_view_link(r, rweb_str(it, "juminhyo_code"),
+								   pcode, pother, NULL)));
+			json_object_set_new(ctx, "results", items);
+			json_object_set_new(ctx, "searched", json_true());
+			json_object_set_new(ctx, "result_count",
+					    json_integer((json_int_t)json_array_size(items)));
+			json_object_set_new(
+				ctx, "result_max",
+				json_boolean(json_array_size(items) >= RESIDENT_SEARCH_MAX));
 		}
 	}
 	page_render(r, s, status, "resident_search", "住民記録の検索", "residents", ctx);
+out:
+	/* every copy of what was typed, once answered (a POST always: it is the
+	 * way a My Number comes in) */
+	if (post || digits >= RWEB_MN_DIGITS)
+		rweb_wipe(r, q_raw, q);
 }
 
-/* The household list with links (staff) and without the current member's
- * own row marked twice. */
+/* The household list, with links to the other members' records for staff
+ * (links true: each with its own view token) and without the current
+ * member's own row marked twice. */
 static json_t *household_rows(struct req *r, const struct resident_actor *who, const char *setai,
-			      const char *self_code, const char *pq)
+			      const char *self_code, bool links, const char *pcode,
+			      const char *pother)
 {
 	json_t *hh = NULL;
 	if (!setai || !*setai || resident_household(r->app, who, setai, &hh) != 0)
@@ -143,8 +159,9 @@ static json_t *household_rows(struct req *r, const struct resident_actor *who, c
 		for (const char *const *k = keys; *k; k++)
 			if (!json_is_string(json_object_get(m, *k)))
 				json_object_set_new(m, *k, json_string(""));
-		if (pq)
-			json_object_set_new(m, "purpose_qs", json_string(pq));
+		if (links)
+			json_object_set_new(m, "view_href",
+					    json_string(rweb_view_link(r, c, pcode, pother, NULL)));
 	}
 	return hh;
 }
@@ -174,13 +191,14 @@ static json_t *history_rows(struct req *r, const struct resident_actor *who, con
 }
 
 /* Puts rec (decorated), its household and its 異動履歴 into ctx for the
- * detail page and わたしの情報; pq: "purpose=…" for links to members
- * (staff), or NULL. */
+ * detail page and わたしの情報; links: the household links to the members'
+ * records (staff) with purpose pcode/pother. */
 static void show_record(struct req *r, json_t *ctx, const struct resident_actor *who,
-			const char *code, json_t *rec, const char *pq)
+			const char *code, json_t *rec, bool links, const char *pcode,
+			const char *pother)
 {
 	rweb_decorate(r, rec);
-	json_t *hh = household_rows(r, who, rweb_str(rec, "setai_no"), code, pq);
+	json_t *hh = household_rows(r, who, rweb_str(rec, "setai_no"), code, links, pcode, pother);
 	json_t *hist = history_rows(r, who, code);
 	if (hh)
 		json_object_set_new(ctx, "household", hh);
@@ -190,39 +208,82 @@ static void show_record(struct req *r, json_t *ctx, const struct resident_actor 
 	json_object_set_new(ctx, "shown", json_true());
 }
 
-void rweb_page_detail(struct req *r, struct res *s)
+/* The detail page's purpose form (nothing read): status 200 or 400 with
+ * errors, notice NULL or a message. */
+static void ask_purpose(struct req *r, struct res *s, const char *code, const char *pcode,
+			const char *pother, const char *as_of_in, json_t *errors,
+			const char *notice)
 {
-	const char *code = req_param(r, "code");
-	if (!rweb_code_ok(code)) {
-		res_problem(r, s, 404, "住民が見つかりません",
-			    "住民票コードは11桁の数字です。アドレスを確かめてください。");
-		return;
-	}
-	const char *pcode = req_query(r, "purpose"), *pother = req_query(r, "purpose_other");
-	const char *as_of_in = req_query(r, "as_of");
 	json_t *ctx = json_object();
-	json_t *errors = json_object();
 	json_object_set_new(ctx, "code", json_string(code));
 	json_object_set_new(ctx, "purposes", rweb_purpose_choices(pcode));
 	json_object_set_new(ctx, "form",
 			    json_pack("{s:s, s:s, s:s}", "purpose", or_empty(pcode),
 				      "purpose_other", or_empty(pother), "as_of",
 				      or_empty(as_of_in)));
-	const char *purpose = NULL, *pfield = NULL, *err = NULL, *as_of = NULL;
-	if (pcode && *pcode &&
-	    !(purpose = rweb_purpose_resolve(r, pcode, pother, false, &pfield, &err)))
+	json_object_set_new(ctx, "need_purpose", json_true());
+	if (notice)
+		json_object_set_new(ctx, "notice", json_string(notice));
+	int status = 200;
+	if (errors && json_object_size(errors)) {
+		json_object_set_new(ctx, "errors", errors);
+		status = 400;
+	} else {
+		json_decref(errors);
+	}
+	page_render(r, s, status, "resident_detail", "住民記録の表示", "residents", ctx);
+}
+
+/* The route's 住民票コード, or NULL after answering 404. */
+static const char *page_code(struct req *r, struct res *s)
+{
+	const char *code = req_param(r, "code");
+	if (rweb_code_ok(code))
+		return code;
+	res_problem(r, s, 404, "住民が見つかりません",
+		    "住民票コードは11桁の数字です。アドレスを確かめてください。");
+	return NULL;
+}
+
+/* Resolves the purpose and the 基準日 of the detail page's fields (query or
+ * form): the errors by field (empty when none), *purpose and *as_of set. */
+static json_t *detail_fields(struct req *r, const char **pcode, const char **pother,
+			     const char **as_of_in, const char **purpose, const char **as_of)
+{
+	*pcode = field(r, "purpose");
+	*pother = field(r, "purpose_other");
+	*as_of_in = field(r, "as_of");
+	json_t *errors = json_object();
+	const char *pfield = NULL, *err = NULL;
+	if (!(*purpose = rweb_purpose_resolve(r, *pcode, *pother, false, &pfield, &err)))
 		json_object_set_new(errors, pfield, json_string(err));
-	if (rweb_date(r, as_of_in, &as_of, &err) != 0)
+	if (rweb_date(r, *as_of_in, as_of, &err) != 0)
 		json_object_set_new(errors, "as_of", json_string(err));
-	if (json_object_size(errors) || !purpose) {
-		/* nothing is read until the purpose is on record */
-		json_object_set_new(ctx, "need_purpose", json_true());
-		int status = json_object_size(errors) ? 400 : 200;
-		if (json_object_size(errors))
-			json_object_set_new(ctx, "errors", errors);
-		else
-			json_decref(errors);
-		page_render(r, s, status, "resident_detail", "住民記録の表示", "residents", ctx);
+	return errors;
+}
+
+/* GET /staff/residents/:code shows the record only with a valid view token
+ * (rweb_view_link: made after a POST of the purpose form, or for a link of
+ * a page this session was shown); without one it asks for the purpose and
+ * reads nothing. */
+void rweb_page_detail(struct req *r, struct res *s)
+{
+	const char *code = page_code(r, s);
+	if (!code)
+		return;
+	const char *pcode, *pother, *as_of_in, *purpose, *as_of = NULL;
+	int tk = rweb_view_check(r, code);
+	json_t *errors = detail_fields(r, &pcode, &pother, &as_of_in, &purpose, &as_of);
+	if (tk != 0) { /* whatever the fields: nothing is read without a token */
+		json_decref(errors);
+		ask_purpose(r, s, code, pcode, pother, as_of_in, NULL,
+			    tk == -ENOENT ? NULL :
+					    "表示の有効期限が切れたか、リンクが正しくありません。"
+					    "利用目的を確かめて「表示する」を押してください。");
+		return;
+	}
+	if (json_object_size(errors)) {
+		ask_purpose(r, s, code, pcode, pother, as_of_in, errors, NULL);
 		return;
 	}
 	json_decref(errors);
@@ -231,31 +292,47 @@ void rweb_page_detail(struct req *r, struct res *s)
 	json_t *rec = NULL;
 	int rc = resident_get(r->app, &who, code, as_of, &rec);
 	if (rc != 0) {
-		json_decref(ctx);
 		page_fail(r, s, rc);
 		return;
 	}
-	const char *pq = rweb_purpose_query(r, pcode, pother);
-	json_object_set_new(ctx, "purpose_qs", json_string(pq));
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "code", json_string(code));
+	json_object_set_new(ctx, "form",
+			    json_pack("{s:s, s:s, s:s}", "purpose", or_empty(pcode),
+				      "purpose_other", or_empty(pother), "as_of",
+				      or_empty(as_of_in)));
 	json_object_set_new(ctx, "purpose_label", json_string(purpose));
 	if (as_of)
 		json_object_set_new(ctx, "as_of_ja", json_string(rweb_date_ja(r, as_of)));
-	show_record(r, ctx, &who, code, rec, pq);
+	show_record(r, ctx, &who, code, rec, true, pcode, pother);
 	json_object_set_new(ctx, "can_change", json_boolean(req_can(r, "resident.write")));
 	if (req_query(r, "changed"))
 		json_object_set_new(ctx, "notice", json_string("異動を記録しました。"));
 	page_render(r, s, 200, "resident_detail", "住民記録の表示", "residents", ctx);
 }
 
-/* The kinds of change a clerk records for an existing resident (転入 and
- * 出生 create residents: they come by import). */
-static const char *const change_events[] = {"tenkyo", "setai",   "tenshutsu",
-					    "shibou", "correct", NULL};
+/* POST /staff/residents/:code: the purpose form (and the 基準日 form) with
+ * its CSRF token. Declares nothing and reads nothing itself: when valid it
+ * answers 303 to the GET link carrying a view token. */
+void rweb_page_detail_post(struct req *r, struct res *s)
+{
+	const char *code = page_code(r, s);
+	if (!code)
+		return;
+	const char *pcode, *pother, *as_of_in, *purpose, *as_of = NULL;
+	json_t *errors = detail_fields(r, &pcode, &pother, &as_of_in, &purpose, &as_of);
+	if (json_object_size(errors)) {
+		ask_purpose(r, s, code, pcode, pother, as_of_in, errors, NULL);
+		return;
+	}
+	json_decref(errors);
+	res_redirect(r, s, rweb_view_link(r, code, pcode, pother, as_of));
+}
 
 static json_t *event_choices(const char *selected)
 {
 	json_t *arr = json_array();
-	for (const char *const *p = change_events; *p; p++) {
+	for (const char *const *p = rweb_change_events; *p; p++) {
 		enum resident_event ev;
 		if (resident_event_parse(*p, &ev) != 0)
 			continue;
@@ -277,6 +354,8 @@ static void render_change(struct req *r, struct res *s, int status, const char *
 	for (const char *const *f = change_fields; *f; f++)
 		json_object_set_new(form, *f, json_string(or_empty(req_form(r, *f))));
 	json_object_set_new(ctx, "code", json_string(code));
+	json_object_set_new(ctx, "back_href",
+			    json_string(rweb_view_link(r, code, "notification", NULL, NULL)));
 	json_object_set_new(ctx, "form", form);
 	json_object_set_new(ctx, "events", event_choices(req_form(r, "event")));
 	if (errors && json_object_size(errors))
@@ -308,10 +387,8 @@ void rweb_page_change_post(struct req *r, struct res *s)
 	json_t *errors = json_object();
 	enum resident_event ev = 0;
 	const char *evs = req_form(r, "event");
-	bool ev_ok = false;
-	for (const char *const *p = change_events; evs && *p; p++)
-		ev_ok |= !strcmp(evs, *p);
-	if (!ev_ok || resident_event_parse(evs, &ev) != 0)
+	bool ev_ok = rweb_change_event(evs, &ev);
+	if (!ev_ok)
 		json_object_set_new(errors, "event", json_string("異動の種類を選んでください。"));
 	const char *date = NULL, *notified = NULL, *err = NULL;
 	if (rweb_date(r, req_form(r, "date"), &date, &err) != 0)
@@ -353,9 +430,9 @@ void rweb_page_change_post(struct req *r, struct res *s)
 		page_fail(r, s, rc);
 		return;
 	}
-	res_redirect(
-		r, s,
-		arena_printf(r->arena, "/staff/residents/%s?purpose=notification&changed=1", code));
+	res_redirect(r, s,
+		     arena_printf(r->arena, "%s&changed=1",
+				  rweb_view_link(r, code, "notification", NULL, NULL)));
 }
 
 void rweb_page_me(struct req *r, struct res *s)
@@ -370,6 +447,7 @@ void rweb_page_me(struct req *r, struct res *s)
 	}
 	struct resident_actor who;
 	rweb_actor(r, SELF_PURPOSE, &who);
+	who.self_code = code;
 	json_t *rec = NULL;
 	if (rc == 0)
 		rc = resident_get(r->app, &who, code, NULL, &rec);
@@ -378,6 +456,6 @@ void rweb_page_me(struct req *r, struct res *s)
 		page_fail(r, s, rc);
 		return;
 	}
-	show_record(r, ctx, &who, code, rec, NULL);
+	show_record(r, ctx, &who, code, rec, false, NULL, NULL);
 	page_render(r, s, 200, "resident_me", "わたしの情報", "info", ctx);
 }

@@ -61,7 +61,7 @@ describe('住民記録 in the browser', () => {
 				assert.ok(await page.getByText('********' + HANAKO.mynumber.slice(-4)).count(), 'masked My Number');
 				assert.equal(await page.getByText(HANAKO.mynumber).count(), 0, 'no full My Number');
 
-				const asof = page.locator('form[method="get"]').filter({ has: page.locator('#as_of') });
+				const asof = page.locator('form[method="post"]').filter({ has: page.locator('#as_of') });
 				await setField(asof, 'as_of', '平成30年1月1日');
 				await Promise.all([page.waitForNavigation(), asof.locator('button[type="submit"]').click()]);
 				assert.match(await page.locator('main').textContent(), /平成30年1月1日時点/);

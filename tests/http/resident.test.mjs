@@ -30,6 +30,9 @@ function assertNot5xx(r, what) {
 }
 
 const P = encodeURIComponent('証明書の発行');
+/** digits as MATHEMATICAL BOLD DIGIT (U+1D7CE…) and as circled digits (⓪①…⑨). */
+const mathBold = (d) => [...d].map((x) => String.fromCodePoint(0x1d7ce + Number(x))).join('');
+const circled = (d) => [...d].map((x) => (x === '0' ? '⓪' : String.fromCodePoint(0x245f + Number(x)))).join('');
 
 describe('resident record: console, portal and API', () => {
 	const ctx = useServer({
@@ -52,7 +55,14 @@ describe('resident record: console, portal and API', () => {
 			['bResident', B.lg, B.resident],
 		]) {
 			c[name] = ctx.client();
-			await c[name].mustLogin(lg, u);
+			const login = await c[name].mustLogin(lg, u);
+			// a cookie-authenticated read of personal data sends the session's
+			// CSRF token (X-CSRF-Token), as the API's own clients do
+			const token = login.json().csrf;
+			assert.ok(token, 'the log-in answers the CSRF token');
+			const get = c[name].get.bind(c[name]);
+			c[name].get = (p, o = {}) => get(p, { ...o, headers: { 'x-csrf-token': token, ...(o.headers ?? {}) } });
+			c[name].rawGet = get;
 		}
 		clerkName = (await c.clerk.me()).display;
 	});
@@ -84,6 +94,15 @@ describe('resident record: console, portal and API', () => {
 	it('a My Number search is refused in a URL and works as a POST, answering without the number', async () => {
 		const g = await c.clerk.get(`/api/v1/residents?q=${HANAKO.mynumber}&purpose=${P}`);
 		assertProblem(g, 400);
+		// written in digits that fold (NFKC) to ASCII ones: refused alike, not echoed
+		for (const q of [mathBold(HANAKO.mynumber), circled(HANAKO.mynumber), `山田${mathBold(HANAKO.mynumber)}`]) {
+			const r = await c.clerk.get(`/api/v1/residents?q=${encodeURIComponent(q)}&purpose=${P}`);
+			assertProblem(r, 400);
+			assert.ok(!r.text.includes(q) && !r.text.includes(HANAKO.mynumber), `${q} echoed: ${r}`);
+		}
+		const bold = await c.clerk.post('/api/v1/residents/search', { json: { q: mathBold(HANAKO.mynumber), purpose: '証明書の発行' } });
+		assert.equal(bold.status, 200, `${bold}`);
+		assert.deepEqual(items(bold.json()).map((x) => x.juminhyo_code), [HANAKO.juminhyo_code]);
 		const r = await c.clerk.post('/api/v1/residents/search', { json: { q: HANAKO.mynumber, purpose: '証明書の発行' } });
 		assert.equal(r.status, 200, `${r}`);
 		assert.deepEqual(items(r.json()).map((x) => x.juminhyo_code), [HANAKO.juminhyo_code]);
@@ -157,6 +176,43 @@ describe('resident record: console, portal and API', () => {
 		assert.equal(items((await c.clerk.get(`/api/v1/residents/${TARO.juminhyo_code}/history?purpose=${P}`)).json()).length, 2);
 	});
 
+	it('the API records only the changes the console offers, each from a state it may follow', async () => {
+		// 出生 and 転入 onto an existing, active resident are refused; nothing is written
+		const n = items((await c.clerk.get(`/api/v1/residents/${ICHIRO.juminhyo_code}/history?purpose=${P}`)).json()).length;
+		for (const event of ['shussei', 'tennyu']) {
+			const r = await c.clerk.post(`/api/v1/residents/${ICHIRO.juminhyo_code}/events`, { json: { event, date: '2020-05-01' } });
+			const prob = assertProblem(r, 400);
+			assert.match(prob.detail, /転入・出生は住民記録の取り込み/, event);
+		}
+		assert.equal(items((await c.clerk.get(`/api/v1/residents/${ICHIRO.juminhyo_code}/history?purpose=${P}`)).json()).length, n);
+	});
+
+	it('personal-data API answers are never cached; a cookie-authenticated read needs X-CSRF-Token', async () => {
+		for (const p of [`/api/v1/residents/${HANAKO.juminhyo_code}?purpose=${P}`, `/api/v1/residents?q=${encodeURIComponent('和歌山')}&purpose=${P}`]) {
+			const r = await c.clerk.get(p);
+			assert.equal(r.status, 200, `${r}`);
+			assert.equal(r.headers.get('cache-control'), 'no-store', p);
+		}
+		const me = await c.resident.get('/api/v1/me/resident');
+		assert.equal(me.headers.get('cache-control'), 'no-store');
+		// a top-level navigation from another site carries the Lax cookie but no header
+		for (const [who, p] of [
+			['clerk', `/api/v1/residents/${HANAKO.juminhyo_code}?purpose=${P}`],
+			['clerk', `/api/v1/residents/${HANAKO.juminhyo_code}/history?purpose=${P}`],
+			['clerk', `/api/v1/residents/${HANAKO.juminhyo_code}/prefill?purpose=${P}`],
+			['clerk', `/api/v1/residents?q=${encodeURIComponent('和歌山')}&purpose=${P}`],
+			['resident', '/api/v1/me/resident'],
+			['resident', `/api/v1/me/prefill?purpose=${P}`],
+		]) {
+			const r = await c[who].rawGet(p);
+			assertProblem(r, 403);
+			assert.ok(!r.text.includes(HANAKO.name), `${p} leaked`);
+			assert.equal(r.headers.get('cache-control'), 'no-store', p);
+			const forged = await c[who].rawGet(p, { headers: { 'x-csrf-token': 'forged' } });
+			assertProblem(forged, 403);
+		}
+	});
+
 	it('the resident reads their own record and prefill, masked, with the household', async () => {
 		const r = await c.resident.get('/api/v1/me/resident');
 		assert.equal(r.status, 200, `${r}`);
@@ -164,6 +220,9 @@ describe('resident record: console, portal and API', () => {
 		assert.equal(rec.juminhyo_code, HANAKO.juminhyo_code);
 		assert.equal(rec.mynumber_masked, masked(HANAKO.mynumber));
 		assert.deepEqual(rec.household.map((m) => m.name).sort(), [HANAKO.name, ICHIRO.name].sort());
+		// of the household only names, kana, 続柄 and birth: no numbers, no address, no ids
+		for (const m of rec.household) assert.deepEqual(Object.keys(m).sort(), ['birth', 'name', 'name_kana', 'zokugara'], JSON.stringify(m));
+		assert.ok(!JSON.stringify(rec.household).includes(ICHIRO.juminhyo_code), 'no 住民票コード of a member');
 		assertNoMyNumber(r, '/api/v1/me/resident');
 
 		const pf = await c.resident.get(`/api/v1/me/prefill?purpose=${encodeURIComponent('児童手当の申請')}`);
@@ -223,7 +282,10 @@ describe('resident record: console, portal and API', () => {
 		assert.equal(own.status, 200, `${own}`);
 		const page = ctx.client();
 		await page.formLogin(B.lg, B.clerk.login, B.clerk.password);
-		const html = await page.page(`/staff/residents/${HANAKO.juminhyo_code}?purpose=certificate`);
+		const f = await page.page(`/staff/residents/${HANAKO.juminhyo_code}`);
+		const go = await page.submit(`/staff/residents/${HANAKO.juminhyo_code}`, { csrf: inputValue(f.text, 'csrf'), purpose: 'certificate' });
+		assert.equal(go.status, 303, `${go}`);
+		const html = await page.page(go.headers.get('location'));
 		assert.equal(html.status, 404);
 		assert.ok(!html.text.includes(HANAKO.name));
 	});
@@ -260,14 +322,20 @@ describe('resident record: console, portal and API', () => {
 		const res = await w.submit('/staff/residents', { csrf, q: '和歌山', purpose: 'certificate' });
 		assert.equal(res.status, 200, `${res}`);
 		assert.ok(res.text.includes(HANAKO.name) && res.text.includes(ICHIRO.name));
-		const link = `/staff/residents/${HANAKO.juminhyo_code}?purpose=certificate`;
-		assert.ok(htmlUnescape(res.text).includes(`href="${link}"`), 'results link to the detail with the purpose');
+		// each result links to the detail with the purpose and a view token of this session
+		const hrefs = [...res.text.matchAll(/href="([^"]*)"/g)].map((m) => htmlUnescape(m[1]));
+		const link = hrefs.find((h) => h.startsWith(`/staff/residents/${HANAKO.juminhyo_code}?purpose=certificate&t=`));
+		assert.ok(link, `results link to the detail with the purpose and a token: ${hrefs.join(' ')}`);
 
 		const mn = await w.submit('/staff/residents', { csrf, q: HANAKO.mynumber, purpose: 'identity' });
 		assert.equal(mn.status, 200, `${mn}`);
 		assert.ok(mn.text.includes(HANAKO.name));
 		assertNoMyNumber(mn, 'search page by My Number');
 		for (const m of mn.text.matchAll(/href="([^"]*)"/g)) assert.ok(!htmlUnescape(m[1]).includes(HANAKO.mynumber));
+		const bold = await w.submit('/staff/residents', { csrf, q: mathBold(HANAKO.mynumber), purpose: 'identity' });
+		assert.equal(bold.status, 200, `${bold}`);
+		assert.ok(bold.text.includes(HANAKO.name), 'a My Number in mathematical bold digits finds her');
+		assert.ok(!bold.text.includes(mathBold(HANAKO.mynumber)), 'and is not written back');
 
 		const noPurpose = await w.submit('/staff/residents', { csrf, q: '和歌山' });
 		assert.equal(noPurpose.status, 400);
@@ -281,19 +349,64 @@ describe('resident record: console, portal and API', () => {
 		assert.equal(ask.status, 200);
 		assert.ok(!ask.text.includes(HANAKO.name), 'nothing shown before a purpose');
 		assert.match(ask.text, /利用目的/);
+		assert.match(ask.text, new RegExp(`<form method="post" action="/staff/residents/${HANAKO.juminhyo_code}"`));
 
 		const d = await w.page(link);
 		assert.equal(d.status, 200, `${d}`);
 		for (const t of [HANAKO.name, HANAKO.name_kana, ICHIRO.name, masked(HANAKO.mynumber), '昭和60年4月1日', '転入', '異動履歴'])
 			assert.ok(d.text.includes(t), `detail shows ${t}`);
 		assertNoMyNumber(d, 'detail page');
+		// the household member's link carries its own token
+		const member = [...d.text.matchAll(/href="([^"]*)"/g)].map((m) => htmlUnescape(m[1])).find((h) => h.startsWith(`/staff/residents/${ICHIRO.juminhyo_code}?`));
+		assert.match(member ?? '', /&t=\d+\.[0-9a-f]{32}$/);
+		assert.ok((await w.page(member)).text.includes(ICHIRO.name_kana));
 
-		const asOf = await w.page(`${link}&as_of=${encodeURIComponent('平成30年1月1日')}`);
+		// the 基準日 form posts (with CSRF) and answers 303 to a link with a token
+		const asOfPost = await w.submit(`/staff/residents/${HANAKO.juminhyo_code}`, { csrf, purpose: 'certificate', as_of: '平成30年1月1日' });
+		assert.equal(asOfPost.status, 303, `${asOfPost}`);
+		const asOf = await w.page(asOfPost.headers.get('location'));
 		assert.equal(asOf.status, 200, `${asOf}`);
 		assert.match(asOf.text, /平成30年1月1日時点/);
-		const badAsOf = await w.page(`${link}&as_of=${encodeURIComponent('令和1年4月30日')}`);
+		const badAsOf = await w.submit(`/staff/residents/${HANAKO.juminhyo_code}`, { csrf, purpose: 'certificate', as_of: '令和1年4月30日' });
 		assert.equal(badAsOf.status, 400);
 		assert.match(badAsOf.text, /field-error/);
+		assert.ok(!badAsOf.text.includes(HANAKO.name));
+		assert.equal((await w.submit(`/staff/residents/${HANAKO.juminhyo_code}`, { csrf: undefined, purpose: 'certificate' })).status, 403);
+	});
+
+	it('a link from another site reads nothing and leaves no audit entry (forged reads)', async () => {
+		const w = ctx.client();
+		await w.formLogin(A.lg, A.clerk.login, A.clerk.password);
+		const log = async () => items((await c.resident.get('/api/v1/me/access-log')).json()).length;
+		const b0 = await log();
+		const before = await log();
+		const own = before - b0; // what reading the log itself adds
+		// what an attacker can write: the purpose in the URL, no token or a made-up one
+		const other = ctx.client();
+		await other.formLogin(A.lg, A.clerk.login, A.clerk.password);
+		const f = await other.page('/staff/residents');
+		const res = await other.submit('/staff/residents', { csrf: inputValue(f.text, 'csrf'), q: '和歌山', purpose: 'certificate' });
+		const foreign = htmlUnescape([...res.text.matchAll(/href="([^"]*)"/g)].map((m) => m[1]).find((h) => h.includes(HANAKO.juminhyo_code)));
+		for (const p of [
+			`/staff/residents/${HANAKO.juminhyo_code}?purpose=certificate`,
+			`/staff/residents/${HANAKO.juminhyo_code}?purpose=certificate&t=9999999999.${'0'.repeat(32)}`,
+			foreign.replace('purpose=certificate', 'purpose=identity'),
+			foreign.replace(HANAKO.juminhyo_code, ICHIRO.juminhyo_code),
+			foreign, // another session's link: its token is bound to that session
+			`/staff/residents?q=${encodeURIComponent('和歌山')}&purpose=certificate`,
+		]) {
+			const r = await w.page(p);
+			assert.ok(r.status === 200 || r.status === 400, `${p}: ${r}`);
+			assert.ok(!r.text.includes(HANAKO.name_kana) && !r.text.includes(HANAKO.name), `${p} showed the record`);
+		}
+		// a My Number in a GET search, in any digits: 400, not written back
+		for (const q of [HANAKO.mynumber, mathBold(HANAKO.mynumber), circled(HANAKO.mynumber)]) {
+			const r = await w.page(`/staff/residents?q=${encodeURIComponent(q)}&purpose=certificate`);
+			assert.equal(r.status, 400, `${q}: ${r}`);
+			assert.ok(!r.text.includes(q) && !r.text.includes(HANAKO.mynumber), `${q} written back`);
+		}
+		// the other session's search names nobody (no subject): her log has no new read
+		assert.equal(await log(), before + own, 'no read of hers was logged');
 	});
 
 	it('the console records a change through the form, with CSRF', async () => {

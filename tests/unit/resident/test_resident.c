@@ -588,12 +588,124 @@ static void bulk_rate(void **state)
 	json_decref(hits);
 }
 
+/* Records ev for 80000000001 on date (zokugara changed for setai and
+ * correct); returns resident_record_event's code, msg its message. */
+static int ev_on(struct fixture *f, enum resident_event ev, const char *date, const char *zoku,
+		 char *msg, size_t msglen)
+{
+	struct resident_actor w = staff(LG_A, NULL);
+	struct resident_rec ch = {.zokugara = zoku};
+	msg[0] = '\0';
+	return resident_record_event(&f->app, &w, "80000000001", ev, date, NULL, zoku ? &ch : NULL,
+				     msg, msglen);
+}
+
+/* Which change may follow which state: 出生 never onto a record, 転入 only
+ * after 転出, 転居/世帯変更/転出/死亡 only for a resident, 職権修正 always;
+ * and one change a day (but a 職権修正). */
+static void event_transitions(void **state)
+{
+	struct fixture *f = *state;
+	char a[24], s1[24], msg[256];
+	struct resident_rec r =
+		base_rec(LG_A, "80000000001", atena(a, sizeof a, 81), atena(s1, sizeof s1, 800));
+	assert_int_equal(add_one(&f->app, &r, NULL, "2020-04-01"), 0);
+	/* active: no birth (born 1980), no 転入 */
+	assert_int_equal(ev_on(f, RES_EV_SHUSSEI, "2021-01-01", NULL, msg, sizeof msg), -EINVAL);
+	assert_non_null(strstr(msg, "出生"));
+	assert_int_equal(ev_on(f, RES_EV_TENNYU, "2021-01-01", NULL, msg, sizeof msg), -EINVAL);
+	assert_non_null(strstr(msg, "転入"));
+	/* the day the current version starts: refused, but a correction */
+	assert_int_equal(ev_on(f, RES_EV_SETAI, "2020-04-01", "子", msg, sizeof msg), -EINVAL);
+	assert_non_null(strstr(msg, "同じ日"));
+	assert_int_equal(ev_on(f, RES_EV_SETAI, "2021-02-01", "子", msg, sizeof msg), 0);
+	assert_int_equal(ev_on(f, RES_EV_SETAI, "2021-02-01", "孫", msg, sizeof msg), -EINVAL);
+	assert_int_equal(ev_on(f, RES_EV_TENSHUTSU, "2021-02-01", NULL, msg, sizeof msg), -EINVAL);
+	assert_int_equal(ev_on(f, RES_EV_CORRECT, "2021-02-01", "孫", msg, sizeof msg), 0);
+	assert_int_equal(ev_on(f, RES_EV_TENSHUTSU, "2021-03-01", NULL, msg, sizeof msg), 0);
+	/* moved out: only 転入 or a correction */
+	static const enum resident_event not_after_out[] = {
+		RES_EV_TENSHUTSU, RES_EV_SHIBOU, RES_EV_SETAI, RES_EV_TENKYO, RES_EV_SHUSSEI};
+	for (size_t i = 0; i < sizeof not_after_out / sizeof not_after_out[0]; i++)
+		assert_int_equal(ev_on(f, not_after_out[i], "2021-04-01",
+				       not_after_out[i] == RES_EV_SETAI ? "子" : NULL, msg,
+				       sizeof msg),
+				 -EINVAL);
+	assert_int_equal(ev_on(f, RES_EV_TENNYU, "2021-05-01", NULL, msg, sizeof msg), 0);
+	assert_int_equal(ev_on(f, RES_EV_SHIBOU, "2021-06-01", NULL, msg, sizeof msg), 0);
+	/* deceased: a correction only */
+	static const enum resident_event not_after_death[] = {RES_EV_TENNYU, RES_EV_TENSHUTSU,
+							      RES_EV_SHIBOU, RES_EV_SETAI,
+							      RES_EV_TENKYO, RES_EV_SHUSSEI};
+	for (size_t i = 0; i < sizeof not_after_death / sizeof not_after_death[0]; i++)
+		assert_int_equal(ev_on(f, not_after_death[i], "2021-07-01",
+				       not_after_death[i] == RES_EV_SETAI ? "子" : NULL, msg,
+				       sizeof msg),
+				 -EINVAL);
+	assert_int_equal(ev_on(f, RES_EV_CORRECT, "2021-07-01", "子", msg, sizeof msg), 0);
+	/* 転入 (import), 世帯変更, 職権修正, 転出, 転入, 死亡, 職権修正 */
+	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM resident_versions WHERE "
+					  "juminhyo_code = '80000000001'"),
+			 7);
+}
+
+/* A prefill writes one entry under each other member of the household it
+ * names; a resident reading their own household is labelled as a member of
+ * the household under the others' subjects, as themselves under their own. */
+static void household_entries(void **state)
+{
+	struct fixture *f = *state;
+	char a1[24], a2[24], s[24];
+	atena(s, sizeof s, 900);
+	struct resident_rec head = base_rec(LG_A, "90000000001", atena(a1, sizeof a1, 91), s);
+	struct resident_rec wife = head;
+	wife.juminhyo_code = "90000000002";
+	wife.atena_no = atena(a2, sizeof a2, 92);
+	wife.name = "髙橋 花子";
+	wife.name_kana = "タカハシ ハナコ";
+	wife.sex = 2;
+	wife.zokugara = "妻";
+	assert_int_equal(add_one(&f->app, &head, NULL, "2020-04-01"), 0);
+	assert_int_equal(add_one(&f->app, &wife, NULL, "2020-04-01"), 0);
+	struct resident_actor w = staff(LG_A, "児童手当の申請");
+	json_t *o = NULL;
+	assert_int_equal(resident_prefill(&f->app, &w, "90000000001", &o), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "household")), 1);
+	json_decref(o);
+	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM audit_log WHERE action = "
+					  "'resident.prefill' AND subject = 'resident:90000000002' "
+					  "AND purpose = '児童手当の申請' AND outcome = 'ok'"),
+			 1);
+	struct resident_actor me = staff(LG_A, "本人による閲覧（わたしの情報）");
+	me.actor_kind = "resident";
+	me.actor_id = "7";
+	me.actor_org = "本人";
+	me.self_code = "90000000001";
+	assert_int_equal(resident_household(&f->app, &me, s, &o), 0);
+	assert_int_equal(json_array_size(o), 2);
+	json_decref(o);
+	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM audit_log WHERE actor_id = '7' "
+					  "AND subject = 'resident:90000000002' AND actor_org = "
+					  "'" RESIDENT_ORG_HOUSEHOLD "'"),
+			 1);
+	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM audit_log WHERE actor_id = '7' "
+					  "AND subject = 'resident:90000000001' AND actor_org = "
+					  "'本人'"),
+			 1);
+	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM audit_log WHERE actor_id = '7' "
+					  "AND actor_org = '本人' AND subject <> "
+					  "'resident:90000000001'"),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(mynumber_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(event_sequence, setup, teardown),
+		cmocka_unit_test_setup_teardown(event_transitions, setup, teardown),
+		cmocka_unit_test_setup_teardown(household_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(tenant_isolation, setup, teardown),
 		cmocka_unit_test_setup_teardown(audit_of_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(search_and_household, setup, teardown),

@@ -273,6 +273,29 @@ static char *export_text(struct fixture *f, const char *lg, const char *as_of, b
 	return export_hdr(f, lg, as_of, mn, RES_CSV_HEADER_EN);
 }
 
+/* Opens a new deployment g (other keys, its own directory) and imports
+ * text into it, which must succeed. */
+static void import_fresh(struct fixture *g, const char *text, struct resident_import_stats *st)
+{
+	char path[160], err[512], *report = NULL;
+	snprintf(g->dir, sizeof g->dir, "/tmp/mado-resident2-XXXXXX");
+	assert_non_null(mkdtemp(g->dir));
+	assert_int_equal(fixture_open(g), 0);
+	write_file(g, "in.csv", text, strlen(text), path);
+	if (import(g, LG_A, path, ABR_ABORT, st, &report, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	free(report);
+}
+
+/* Closes g and removes its directory. */
+static void drop_fresh(struct fixture *g)
+{
+	fixture_close(g);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", g->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void round_trip(void **state)
 {
 	struct fixture *f = *state;
@@ -323,13 +346,7 @@ static void round_trip(void **state)
 	const char *const files[] = {now, now_ja};
 	for (size_t i = 0; i < 2; i++) {
 		struct fixture g = {0};
-		snprintf(g.dir, sizeof g.dir, "/tmp/mado-resident2-XXXXXX");
-		assert_non_null(mkdtemp(g.dir));
-		assert_int_equal(fixture_open(&g), 0);
-		write_file(&g, "now.csv", files[i], strlen(files[i]), path);
-		assert_int_equal(import(&g, LG_A, path, ABR_ABORT, &st, &report, err, sizeof err),
-				 0);
-		free(report);
+		import_fresh(&g, files[i], &st);
 		assert_int_equal(st.rows, 3);
 		char *again = export_text(&g, LG_A, NULL, true);
 		char *again_ja = export_hdr(&g, LG_A, NULL, true, RES_CSV_HEADER_JA);
@@ -337,15 +354,59 @@ static void round_trip(void **state)
 		assert_string_equal(again_ja, now_ja);
 		free(again);
 		free(again_ja);
-		fixture_close(&g);
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", g.dir);
-		assert_int_equal(system(cmd), 0);
+		drop_fresh(&g);
 	}
 	free(before);
 	free(now);
 	free(now_ja);
 	free(plain);
+}
+
+/* A value a spreadsheet would run as a formula (= + - @) is exported with
+ * a leading ', before quoting; import takes that one ' off again, so the
+ * file still round-trips (a value that itself starts with ' and then one of
+ * those gets one more). */
+static void formula_guard(void **state)
+{
+	struct fixture *f = *state;
+	char path[160], err[512], *report = NULL, msg[256];
+	struct resident_import_stats st;
+	char *text = good_csv('5');
+	write_file(f, "in.csv", text, strlen(text), path);
+	free(text);
+	assert_int_equal(import(f, LG_A, path, ABR_ABORT, &st, &report, err, sizeof err), 0);
+	free(report);
+	struct resident_actor w = staff(LG_A, NULL);
+	static const struct {
+		const char *jc, *zokugara, *want;
+	} cases[] = {
+		{"50000000001", "=SUM(1,2)", "\"'=SUM(1,2)\""},
+		{"50000000002", "@cmd", ",'@cmd,"},
+		{"50000000003", "'+1", ",''+1,"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct resident_rec ch = {.zokugara = cases[i].zokugara};
+		if (resident_record_event(&f->app, &w, cases[i].jc, RES_EV_CORRECT, "2024-01-01",
+					  NULL, &ch, msg, sizeof msg) != 0)
+			fail_msg("%s: %s", cases[i].zokugara, msg);
+	}
+	char *out = export_text(f, LG_A, NULL, false);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (!strstr(out, cases[i].want))
+			fail_msg("no %s in %s", cases[i].want, out);
+	assert_null(strstr(out, ",=SUM"));
+	assert_null(strstr(out, "\"=SUM"));
+	/* into a new deployment and out again: the same bytes */
+	struct fixture g = {0};
+	import_fresh(&g, out, &st);
+	assert_int_equal(count(g.app.db, "SELECT COUNT(*) FROM residents WHERE zokugara = "
+					 "'=SUM(1,2)' OR zokugara = '@cmd' OR zokugara = '''+1'"),
+			 3);
+	char *again = export_text(&g, LG_A, NULL, false);
+	assert_string_equal(again, out);
+	free(again);
+	drop_fresh(&g);
+	free(out);
 }
 
 /* Three residents of one household as a municipal system writes them:
@@ -558,6 +619,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(three_encodings, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(formula_guard, setup, teardown),
 		cmocka_unit_test_setup_teardown(japanese_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(header_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(japanese_values, setup, teardown),

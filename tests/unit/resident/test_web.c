@@ -115,11 +115,17 @@ static void test_search_text(void **state)
 		/* full-width digits, ideographic spaces and the minus sign */
 		{"１２３４　５６７８−９０１８", "123456789018", 12},
 		{"10000000014", "10000000014", 11},
-		/* digits mixed with other text stay text */
-		{"七番丁23", "七番丁23", 0},
+		/* digits mixed with other text stay text, but are counted */
+		{"七番丁23", "七番丁23", 2},
 		{"---", "---", 0},
 		/* a truncated full-width sequence is not read past the end */
-		{"1\xef\xbc", "1\xef\xbc", 0},
+		{"1\xef\xbc", "1\xef\xbc", 1},
+		/* counted as the search folds them (NFKC): mathematical bold and
+		 * circled digits are a My Number too */
+		{"𝟏𝟐𝟑𝟒 𝟓𝟔𝟕𝟖 𝟗𝟎𝟏𝟖", "123456789018", 12},
+		{"①②③④⑤⑥⑦⑧⑨⓪①⑧", "123456789018", 12},
+		{"１２３４‐５６７８ー９０１８", "123456789018", 12},
+		{"山田𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗𝟎𝟏𝟖", "山田𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗𝟎𝟏𝟖", 12},
 	};
 	struct req *r = new_req();
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -130,6 +136,70 @@ static void test_search_text(void **state)
 	size_t d = 99;
 	assert_null(rweb_search_text(r, NULL, &d));
 	free_req(r);
+}
+
+/* Sets the query string r sees (req_query parses it again). */
+static void set_query(struct req *r, const char *link)
+{
+	const char *q = strchr(link, '?');
+	r->query = q ? q + 1 : "";
+	r->qform = NULL;
+}
+
+/* A view link checks only in the session that made it, for the resident,
+ * purpose and date it names, and not without its token. */
+static void test_view_token(void **state)
+{
+	(void)state;
+	struct req *r = new_req();
+	r->who.csrf = "session-csrf-token-aaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	const char *link =
+		rweb_view_link(r, "12345678901", "other", "児童手当の確認", "2020-04-01");
+	assert_non_null(strstr(link, "/staff/residents/12345678901?purpose=other&purpose_other="));
+	assert_non_null(strstr(link, "&as_of=2020-04-01&t="));
+	set_query(r, link);
+	assert_int_equal(rweb_view_check(r, "12345678901"), 0);
+	/* another resident, another session */
+	assert_int_equal(rweb_view_check(r, "12345678902"), -EINVAL);
+	r->who.csrf = "session-csrf-token-bbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	assert_int_equal(rweb_view_check(r, "12345678901"), -EINVAL);
+	r->who.csrf = NULL;
+	assert_int_equal(rweb_view_check(r, "12345678901"), -EINVAL);
+	r->who.csrf = "session-csrf-token-aaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	/* the purpose or the date changed in the URL */
+	char *bad = arena_strdup(r->arena, link);
+	char *p = strstr(bad, "as_of=2020");
+	p[9] = '1';
+	set_query(r, bad);
+	assert_int_equal(rweb_view_check(r, "12345678901"), -EINVAL);
+	set_query(r, "/x?purpose=certificate&t=1.00");
+	assert_int_equal(rweb_view_check(r, "12345678901"), -EINVAL);
+	/* no token: nothing to check (the page asks for the purpose) */
+	set_query(r, "/x?purpose=certificate");
+	assert_int_equal(rweb_view_check(r, "12345678901"), -ENOENT);
+	/* the purpose alone, no date */
+	const char *plain = rweb_view_link(r, "12345678901", "certificate", NULL, NULL);
+	set_query(r, plain);
+	assert_int_equal(rweb_view_check(r, "12345678901"), 0);
+	/* without a session (a bearer token) a link has no token */
+	r->who.csrf = NULL;
+	assert_null(strstr(rweb_view_link(r, "12345678901", "certificate", NULL, NULL), "&t="));
+	free_req(r);
+}
+
+/* The console's and the API's allow-list of changes: 転入 and 出生 come by
+ * import only. */
+static void test_change_events(void **state)
+{
+	(void)state;
+	enum resident_event ev;
+	assert_true(rweb_change_event("tenkyo", &ev));
+	assert_int_equal(ev, RES_EV_TENKYO);
+	assert_true(rweb_change_event("correct", &ev));
+	assert_false(rweb_change_event("tennyu", &ev));
+	assert_false(rweb_change_event("shussei", &ev));
+	assert_false(rweb_change_event(NULL, &ev));
+	assert_false(rweb_change_event("", &ev));
 }
 
 static void test_code(void **state)
@@ -170,9 +240,10 @@ static void test_decorate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_purpose), cmocka_unit_test(test_purpose_query),
-		cmocka_unit_test(test_dates),   cmocka_unit_test(test_search_text),
-		cmocka_unit_test(test_code),    cmocka_unit_test(test_decorate),
+		cmocka_unit_test(test_purpose),    cmocka_unit_test(test_purpose_query),
+		cmocka_unit_test(test_dates),      cmocka_unit_test(test_search_text),
+		cmocka_unit_test(test_view_token), cmocka_unit_test(test_change_events),
+		cmocka_unit_test(test_code),       cmocka_unit_test(test_decorate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
