@@ -401,6 +401,14 @@ static uint32_t town_by_id(const struct addr_index *ix, uint32_t city, const cha
 	return e ? ix->ents[e].value : UINT32_MAX;
 }
 
+int addr_town_known(const struct addr_index *ix, const char *lg_code, const char *machiaza_id)
+{
+	uint32_t city = lg_code ? city_by_code(ix, lg_code) : UINT32_MAX;
+	if (city == UINT32_MAX || !ix->cities[city].abr_towns)
+		return -1;
+	return machiaza_id && town_by_id(ix, city, machiaza_id) != UINT32_MAX ? 1 : 0;
+}
+
 static int load_abr_towns(struct build *b, struct db_conn *c)
 {
 	struct addr_index *ix = b->ix;
@@ -442,6 +450,7 @@ static int load_abr_towns(struct build *b, struct db_conn *c)
 		t.detail = t.chome || t.koaza;
 		add_point(&t.has_point, &t.lat, &t.lon, st, 6);
 		ti = new_town(ix, &t);
+		ix->cities[city].abr_towns = true;
 		ix_add(ix, AK_TOWN_ID, city, id, strlen(id), ti);
 		uint32_t base = UINT32_MAX;
 		if (t.koaza) {

@@ -35,6 +35,7 @@ struct addr_pref {
 
 struct addr_city {
 	uint32_t pref;
+	bool abr_towns; /* its towns come from ABR (with machiaza_id) */
 	const char *county, *city, *ward, *lg_code;
 	double lat, lon;
 	bool has_point;

@@ -67,6 +67,11 @@ struct addr_result {
 	enum addr_level coord_level; /* which part the point belongs to */
 };
 
+/* Whether machiaza_id is a town of municipality lg_code, for checking ids
+ * given with an address: 1 yes, 0 no, -1 the index cannot tell (it holds no
+ * ABR towns of that municipality). */
+int addr_town_known(const struct addr_index *ix, const char *lg_code, const char *machiaza_id);
+
 /* Per-thread scratch space. */
 struct addr_work;
 struct addr_work *addr_work_new(void);

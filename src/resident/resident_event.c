@@ -86,6 +86,22 @@ static const char *id_or_null(const char *s)
  * 転居 to an address the normalizer places in another municipality is
  * refused: that is a 転出. Without address data the address is kept as
  * written, with no ids. Returns 0 or -EINVAL with msg. */
+/* ABR ids given with a new address must name a town of the municipality
+ * when the registry holds its towns (without them nothing can be checked
+ * and the ids are kept as given). */
+static int check_given_town(struct app *app, const char *lg_code, const char *machiaza_id,
+			    char *msg, size_t msglen)
+{
+	char err[160];
+	const struct addr_index *ix = addr_shared_index(app, err, sizeof err);
+	if (ix && addr_town_known(ix, lg_code, machiaza_id) == 0) {
+		snprintf(msg, msglen, "町字ID %s はこの市区町村の町字ではありません。",
+			 machiaza_id && *machiaza_id ? machiaza_id : "（空）");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int link_address(struct app *app, const char *lg_code, const char *address,
 			enum resident_event ev, struct addr_ids *ids, char *msg, size_t msglen)
 {
@@ -156,6 +172,8 @@ int resident_record_event(struct app *app, const struct resident_actor *who,
 		new_address && ((r->machiaza_id && *r->machiaza_id) || (r->blk_id && *r->blk_id) ||
 				(r->rsdt_id && *r->rsdt_id) || (r->prc_id && *r->prc_id));
 	struct addr_ids ids = {0};
+	if (ids_given && check_given_town(app, who->lg_code, r->machiaza_id, msg, msglen) != 0)
+		return -EINVAL;
 	if (new_address && !ids_given &&
 	    link_address(app, who->lg_code, r->address, ev, &ids, msg, msglen) != 0)
 		return -EINVAL;

@@ -140,6 +140,18 @@ static void moving_links_the_registry(void **state)
 	column(f, "rsdt_id", got, sizeof got);
 	assert_string_equal(got, "");
 
+	/* ids given explicitly must name a town of the municipality */
+	struct resident_rec bogus = {.address = "和歌山県和歌山市七番丁23番地",
+				     .machiaza_id = "9999999"};
+	assert_int_equal(resident_record_event(&f->app, &w, "55555555555", RES_EV_TENKYO,
+					       "2023-01-10", NULL, &bogus, msg, sizeof msg),
+			 -EINVAL);
+	assert_non_null(strstr(msg, "9999999"));
+	struct resident_rec no_town = {.address = "和歌山県和歌山市七番丁23番地", .blk_id = "001"};
+	assert_int_equal(resident_record_event(&f->app, &w, "55555555555", RES_EV_TENKYO,
+					       "2023-01-10", NULL, &no_town, msg, sizeof msg),
+			 -EINVAL);
+
 	/* ids given explicitly are kept as given */
 	struct resident_rec given = {.address = "和歌山県和歌山市七番丁23番地",
 				     .machiaza_id = "0176000",
