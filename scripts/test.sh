@@ -209,7 +209,7 @@ http_pg_layer() {
 	MADO_BIN=$BUILD/madoguchi MADO_MKCERTS=$(mkcerts_path) MADO_TEST_PG_URL=$url \
 		node_layer http-pg 2400 tests/http/*.test.mjs
 	# the unit tests that have a PostgreSQL half run it against the same server
-	MADO_TEST_PG_URL=$url unit_layer "$BUILD" unit-pg 'test_(db|audit|jobs)$'
+	MADO_TEST_PG_URL=$url unit_layer "$BUILD" unit-pg 'test_(db|audit|jobs|corp)$'
 	stop_pg
 }
 

@@ -12,12 +12,19 @@
 #include "common/buf.h"
 #include "registry/registry.h"
 
-/* Migrations (tables corp and corp_history) and the two GET routes under
- * /api/v1/corporations, both ROUTE_PUBLIC. */
+/* Migrations (tables corp, corp_history and the name index corp_gram) and
+ * the two GET routes under /api/v1/corporations, both ROUTE_PUBLIC. */
 extern const struct module corp_module;
 
 #define CORP_NCOLS 30      /* columns of the NTA file, no header */
 #define CORP_SEARCH_MAX 50 /* rows a name search returns at most */
+
+/* One bigram of folded text: two consecutive code points (at most 8 bytes),
+ * NUL-terminated. corp_gram holds every distinct bigram of each number's
+ * name_norm and furigana_norm. */
+struct corp_gram {
+	char s[9];
+};
 
 struct corp_import_stats {
 	const char *encoding; /* "UTF-8", "UTF-8 (BOM)" or "CP932" (static) */
@@ -53,6 +60,20 @@ int corp_generate(FILE *out, unsigned long count, uint64_t seed, bool cp932);
  * (財)). Appends to out;
  * returns 0 or a negative errno (-EILSEQ, -E2BIG, -EIO). */
 int corp_fold(struct buf *out, const char *s, size_t n);
+
+/* An INSERT of the bigrams of texts (a SELECT of corporate_number, text
+ * rows) into corp_gram, sorted for the index: substr and length count code
+ * points on both backends, so it gives what corp_bigrams gives. */
+#define CORP_GRAM_INSERT(texts)                                                                    \
+	"INSERT INTO corp_gram (gram, corporate_number) WITH RECURSIVE t(n, s) AS (" texts "), "   \
+	"g(n, s, i) AS (SELECT n, s, 1 FROM t UNION ALL SELECT n, s, i + 1 FROM g "                \
+	"WHERE i + 1 < length(s)) SELECT substr(s, i, 2), n FROM g WHERE i < length(s) "           \
+	"ORDER BY 1, 2 ON CONFLICT (gram, corporate_number) DO NOTHING"
+
+/* Stores in g the distinct bigrams of the texts a[0..an) and b[0..bn)
+ * (valid UTF-8, already folded), sorted bytewise; g has room for an + bn
+ * entries. Returns how many. */
+size_t corp_bigrams(const char *a, size_t an, const char *b, size_t bn, struct corp_gram *g);
 
 /* The latest record of number with its history (oldest first) as a JSON
  * object (owned by the caller). Returns 0, -ENOENT when the number is not

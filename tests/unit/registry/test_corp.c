@@ -1,7 +1,8 @@
 /* Unit tests of the corporate number registry (src/registry/corp*.c) on real
- * SQLite files: generated files in UTF-8, UTF-8 with a BOM and CP932 are
- * imported and compared, bad rows abort or are skipped with FILE:LINE, and
- * name search is width- and kana-insensitive. */
+ * SQLite files (and PostgreSQL when MADO_TEST_PG_URL is set): generated files
+ * in UTF-8, UTF-8 with a BOM and CP932 are imported and compared, bad rows
+ * abort or are skipped with FILE:LINE, name search is width- and
+ * kana-insensitive, and the bigram index gives what a full scan gives. */
 #include <errno.h>
 #include <iconv.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zip.h>
 
 #include <cmocka.h>
@@ -20,6 +22,10 @@
 #include "registry/corp.h"
 
 #define NGEN 2000
+#define NINDEX 20000 /* records of the index test */
+#define NQUERY 200
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct fixture {
 	char dir[64];
@@ -421,15 +427,21 @@ static void given_numbers_and_search(void **state)
 	db_release(c);
 }
 
-static void search_generated(void **state)
+/* Generates NGEN records with seed into dir/name and imports them. */
+static void import_generated(struct fixture *f, const char *name, uint64_t seed)
 {
-	struct fixture *f = *state;
 	char path[128], err[512];
-	snprintf(path, sizeof path, "%s/g.csv", f->dir);
-	gen_file(path, NGEN, 1, false, false);
+	snprintf(path, sizeof path, "%s/%s", f->dir, name);
+	gen_file(path, NGEN, seed, false, false);
 	struct corp_import_stats st;
 	assert_int_equal(
 		corp_import_file(&f->app, path, ABR_ABORT, NULL, NULL, &st, err, sizeof err), 0);
+}
+
+static void search_generated(void **state)
+{
+	struct fixture *f = *state;
+	import_generated(f, "g.csv", 1);
 	struct db_conn *c = db_acquire(f->app.db);
 	json_t *items = NULL;
 	/* a prefix match on the folded name comes before substring matches */
@@ -450,6 +462,328 @@ static void search_generated(void **state)
 	db_release(c);
 }
 
+/* ---- the bigram index ---- */
+
+/* The search without the index: LIKE over every row; the numbers in order,
+ * each followed by a space (malloc'd). */
+static char *scan_numbers(struct db_conn *c, const char *q)
+{
+	struct buf f, any, prefix, out;
+	buf_init(&f, 4096);
+	buf_init(&any, 8200);
+	buf_init(&prefix, 8200);
+	buf_init(&out, 4096);
+	assert_int_equal(corp_fold(&f, q, strlen(q)), 0);
+	assert_int_equal(buf_putc(&any, '%'), 0);
+	assert_int_equal(db_like_escape(&any, f.p, f.len), 0);
+	assert_int_equal(buf_putc(&any, '%'), 0);
+	assert_int_equal(db_like_escape(&prefix, f.p, f.len), 0);
+	assert_int_equal(buf_putc(&prefix, '%'), 0);
+	struct db_stmt *st;
+	assert_int_equal(db_prepare(c,
+				    "SELECT corporate_number FROM corp WHERE name_norm LIKE ? "
+				    "ESCAPE '\\' OR furigana_norm LIKE ? ESCAPE '\\' ORDER BY CASE "
+				    "WHEN name_norm LIKE ? ESCAPE '\\' OR furigana_norm LIKE ? "
+				    "ESCAPE '\\' THEN 0 ELSE 1 END, name_norm, corporate_number "
+				    "LIMIT 50",
+				    &st),
+			 0);
+	db_bind_text(st, 1, buf_cstr(&any));
+	db_bind_text(st, 2, buf_cstr(&any));
+	db_bind_text(st, 3, buf_cstr(&prefix));
+	db_bind_text(st, 4, buf_cstr(&prefix));
+	assert_int_equal(buf_puts(&out, ""), 0);
+	int r;
+	while ((r = db_step(st)) == DB_ROW)
+		assert_int_equal(buf_printf(&out, "%s ", db_col_text(st, 0)), 0);
+	db_done(st);
+	assert_int_equal(r, DB_DONE);
+	char *s = strdup(buf_cstr(&out));
+	buf_release(&f);
+	buf_release(&any);
+	buf_release(&prefix);
+	buf_release(&out);
+	return s;
+}
+
+/* corp_search's numbers in the same form. */
+static char *search_numbers(struct db_conn *c, const char *q)
+{
+	json_t *items = NULL;
+	if (corp_search(c, q, 50, &items) != 0)
+		fail_msg("search %s failed", q);
+	struct buf out;
+	buf_init(&out, 4096);
+	assert_int_equal(buf_puts(&out, ""), 0);
+	for (size_t i = 0; i < json_array_size(items); i++)
+		assert_int_equal(buf_printf(&out, "%s ",
+					    json_string_value(json_object_get(
+						    json_array_get(items, i), "corporate_number"))),
+				 0);
+	json_decref(items);
+	char *s = strdup(buf_cstr(&out));
+	buf_release(&out);
+	return s;
+}
+
+/* "number|gram", for comparing the index with what the texts give */
+struct pair {
+	char s[24];
+};
+
+static int pair_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pair *)a)->s, ((const struct pair *)b)->s);
+}
+
+/* corp_gram holds exactly the bigrams that corp_bigrams gives for each row's
+ * folded texts, and nothing for numbers that are gone. */
+static void check_grams(struct db *db)
+{
+	int64_t rows = count(db, "SELECT COUNT(*) FROM corp"),
+		stored = count(db, "SELECT COUNT(*) FROM corp_gram");
+	assert_true(rows > 0);
+	struct db_conn *c = db_acquire(db);
+	struct db_stmt *st;
+	struct corp_gram *g = malloc(2 * 8192 * sizeof *g);
+	size_t cap = (size_t)stored + 1, nw = 0, nh = 0;
+	struct pair *want = malloc(cap * sizeof *want), *have = malloc(cap * sizeof *have);
+	assert_int_equal(
+		db_prepare(c, "SELECT corporate_number, name_norm, furigana_norm FROM corp", &st),
+		0);
+	while (db_step(st) == DB_ROW) {
+		const char *num = db_col_text(st, 0), *nn = db_col_text(st, 1),
+			   *fn = db_col_text(st, 2);
+		size_t k = corp_bigrams(nn, strlen(nn), fn, strlen(fn), g);
+		for (size_t i = 0; i < k; i++) {
+			if (nw == cap)
+				fail_msg("%s: the texts have more bigrams than corp_gram", num);
+			snprintf(want[nw++].s, sizeof want->s, "%s|%s", num, g[i].s);
+		}
+	}
+	db_done(st);
+	assert_int_equal(db_prepare(c, "SELECT corporate_number, gram FROM corp_gram", &st), 0);
+	while (db_step(st) == DB_ROW) {
+		assert_true(nh < cap);
+		snprintf(have[nh++].s, sizeof have->s, "%s|%s", db_col_text(st, 0),
+			 db_col_text(st, 1));
+	}
+	db_done(st);
+	db_release(c);
+	/* sorted here: the backend's collation may order them otherwise */
+	qsort(want, nw, sizeof *want, pair_cmp);
+	qsort(have, nh, sizeof *have, pair_cmp);
+	assert_int_equal(nh, nw);
+	for (size_t i = 0; i < nw; i++)
+		if (strcmp(want[i].s, have[i].s) != 0)
+			fail_msg("bigram %zu: the texts give %s, corp_gram has %s", i, want[i].s,
+				 have[i].s);
+	free(g);
+	free(want);
+	free(have);
+}
+
+static void bigrams_by_code_point(void **state)
+{
+	(void)state;
+	struct corp_gram g[16];
+	/* 1, 2, 3 and 4-byte characters; a repeated bigram is kept once */
+	const char *s = "aé窓𠮷aé";
+	size_t n = corp_bigrams(s, strlen(s), "", 0, g);
+	assert_int_equal(n, 4);
+	assert_string_equal(g[0].s, "aé");
+	assert_string_equal(g[1].s, "é窓");
+	assert_string_equal(g[2].s, "窓𠮷");
+	assert_string_equal(g[3].s, "𠮷a");
+	/* no bigram across the two texts, none of a single character */
+	assert_int_equal(corp_bigrams("ab", 2, "cd", 2, g), 2);
+	assert_string_equal(g[0].s, "ab");
+	assert_string_equal(g[1].s, "cd");
+	assert_int_equal(corp_bigrams("a", 1, "", 0, g), 0);
+}
+
+/* Queries taken from the stored names and furigana: a random run of 1–6
+ * characters of a random row (sometimes the whole text), plus wildcards and
+ * mixed forms. */
+static void index_queries(struct db *db, uint64_t seed)
+{
+	struct db_conn *c = db_acquire(db);
+	int64_t ncorp = count(db, "SELECT COUNT(*) FROM corp");
+	assert_true(ncorp > 1000);
+	uint64_t x = seed;
+	int nonempty = 0, multi = 0;
+	for (int q = 0; q < NQUERY + 6; q++) {
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		char text[1024];
+		static const char *const fixed[] = {"株式会社", "ち%て", "ち_00", "%", "_", "\\"};
+		if (q >= NQUERY) {
+			snprintf(text, sizeof text, "%s", fixed[q - NQUERY]);
+		} else {
+			struct db_stmt *st;
+			bool kana = (x >> 40) & 1;
+			assert_int_equal(db_prepare(c,
+						    kana ? "SELECT furigana FROM corp ORDER BY "
+							   "corporate_number LIMIT 1 OFFSET ?" :
+							   "SELECT name FROM corp ORDER BY "
+							   "corporate_number LIMIT 1 OFFSET ?",
+						    &st),
+					 0);
+			db_bind_int64(st, 1, (int64_t)((x >> 20) % (uint64_t)ncorp));
+			assert_int_equal(db_step(st), DB_ROW);
+			const char *v = db_col_text(st, 0);
+			snprintf(text, sizeof text, "%s", v ? v : "ＡＢＣ");
+			db_done(st);
+			/* a run of characters of it */
+			size_t len = strlen(text), chars = 0, starts[1024];
+			for (size_t i = 0; i < len; i++)
+				if (((unsigned char)text[i] & 0xC0) != 0x80)
+					starts[chars++] = i;
+			starts[chars] = len;
+			size_t want = 1 + (x >> 8) % 6, from = (x >> 12) % chars;
+			if ((x >> 44) % 8 == 0)
+				want = chars, from = 0;
+			size_t to = from + want < chars ? from + want : chars;
+			memmove(text, text + starts[from], starts[to] - starts[from]);
+			text[starts[to] - starts[from]] = '\0';
+		}
+		char *a = search_numbers(c, text), *b = scan_numbers(c, text);
+		if (strcmp(a, b) != 0)
+			fail_msg("query %s: index gives [%s], the scan [%s]", text, a, b);
+		nonempty += *a != '\0';
+		multi += strchr(a, ' ') && strchr(a, ' ')[1] != '\0';
+		free(a);
+		free(b);
+	}
+	db_release(c);
+	/* the queries come from the data: most match, many more than one */
+	assert_true(nonempty >= NQUERY * 9 / 10);
+	assert_true(multi >= NQUERY / 4);
+}
+
+/* Splits a generated file into two at a record boundary (line half). */
+static void split_file(const char *path, const char *p1, const char *p2, unsigned long half)
+{
+	FILE *in = fopen(path, "rb"), *o1 = fopen(p1, "wb"), *o2 = fopen(p2, "wb");
+	assert_true(in && o1 && o2);
+	char line[8192];
+	unsigned long n = 0;
+	while (fgets(line, sizeof line, in))
+		fputs(line, n++ < half ? o1 : o2);
+	fclose(in);
+	assert_int_equal(fclose(o1), 0);
+	assert_int_equal(fclose(o2), 0);
+}
+
+/* NINDEX generated records in two files (so that the second changes names
+ * the first stored), the newer one imported first and again later; the
+ * index must equal what the texts give, and the search what a scan gives. */
+static void index_on(struct db *db, const char *dir)
+{
+	struct app app = {.db = db};
+	char path[160], p1[160], p2[160], err[512];
+	snprintf(path, sizeof path, "%s/idx.csv", dir);
+	snprintf(p1, sizeof p1, "%s/idx1.csv", dir);
+	snprintf(p2, sizeof p2, "%s/idx2.csv", dir);
+	gen_file(path, NINDEX, 7, false, false);
+	split_file(path, p1, p2, NINDEX / 2);
+	struct corp_import_stats st;
+	assert_int_equal(corp_import_file(&app, p1, ABR_ABORT, NULL, NULL, &st, err, sizeof err),
+			 0);
+	check_grams(db);
+	int64_t before = count(db, "SELECT COUNT(*) FROM corp_gram");
+	assert_int_equal(corp_import_file(&app, p2, ABR_ABORT, NULL, NULL, &st, err, sizeof err),
+			 0);
+	/* the second half changed names of numbers of the first */
+	assert_true(count(db,
+			  "SELECT COUNT(*) FROM corp c WHERE process = '11' AND EXISTS "
+			  "(SELECT 1 FROM corp_history h WHERE h.corporate_number = "
+			  "c.corporate_number AND h.sequence_number <= " STR(NINDEX / 2) ")") > 10);
+	assert_true(count(db, "SELECT COUNT(*) FROM corp_gram") > before);
+	check_grams(db);
+	/* the older half again and the whole file again: nothing changes */
+	int64_t grams = count(db, "SELECT COUNT(*) FROM corp_gram");
+	assert_int_equal(corp_import_file(&app, p1, ABR_ABORT, NULL, NULL, &st, err, sizeof err),
+			 0);
+	assert_int_equal(corp_import_file(&app, path, ABR_ABORT, NULL, NULL, &st, err, sizeof err),
+			 0);
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM corp_gram"), grams);
+	check_grams(db);
+	index_queries(db, 11);
+}
+
+static void index_equals_scan(void **state)
+{
+	struct fixture *f = *state;
+	index_on(f->app.db, f->dir);
+}
+
+/* An existing database upgrades: corp_gram dropped and migration 2 applied
+ * again back-fills it from corp. */
+static void migration_backfills(void **state)
+{
+	struct fixture *f = *state;
+	char err[512];
+	import_generated(f, "m.csv", 5);
+	struct db_conn *c = db_acquire(f->app.db);
+	assert_int_equal(db_exec(c, "DROP TABLE corp_gram; DELETE FROM schema_migrations WHERE "
+				    "module = 'corp' AND version = 2"),
+			 0);
+	assert_int_equal(app_migrate_module(c, &corp_module, err, sizeof err), 0);
+	db_release(c);
+	check_grams(f->app.db);
+	index_queries(f->app.db, 3);
+}
+
+/* Runs sql on the PostgreSQL server at url. */
+static void pg_exec(const char *url, const char *sql)
+{
+	char err[512];
+	struct db *db = db_open(url, 1, err, sizeof err);
+	if (!db)
+		fail_msg("%s", err);
+	struct db_conn *c = db_acquire(db);
+	if (db_exec(c, sql) != 0)
+		fail_msg("%s: %s", sql, db_errmsg(c));
+	db_release(c);
+	db_close(db);
+}
+
+/* The same on PostgreSQL, in a schema of its own, when MADO_TEST_PG_URL is set. */
+static void index_equals_scan_pg(void **state)
+{
+	struct fixture *f = *state;
+	const char *base = getenv("MADO_TEST_PG_URL");
+	if (!base || !*base) {
+		skip();
+		return;
+	}
+	char schema[64], sql[256], url[1024], err[512];
+	snprintf(schema, sizeof schema, "corp_test_%ld", (long)getpid());
+	snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
+		 schema);
+	pg_exec(base, sql);
+	snprintf(url, sizeof url, "%s%soptions=-csearch_path%%3D%s", base,
+		 strchr(base, '?') ? "&" : "?", schema);
+	struct db *db = db_open(url, 2, err, sizeof err);
+	if (!db)
+		fail_msg("%s", err);
+	struct db_conn *c = db_acquire(db);
+	assert_int_equal(app_migrate_module(c, &corp_module, err, sizeof err), 0);
+	db_release(c);
+	index_on(db, f->dir);
+	/* and the back-fill of migration 2 */
+	c = db_acquire(db);
+	assert_int_equal(db_exec(c, "DROP TABLE corp_gram; DELETE FROM schema_migrations WHERE "
+				    "module = 'corp' AND version = 2"),
+			 0);
+	assert_int_equal(app_migrate_module(c, &corp_module, err, sizeof err), 0);
+	db_release(c);
+	check_grams(db);
+	db_close(db);
+	snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
+	pg_exec(base, sql);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +791,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_rows_abort_or_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(given_numbers_and_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(search_generated, setup, teardown),
+		cmocka_unit_test(bigrams_by_code_point),
+		cmocka_unit_test_setup_teardown(index_equals_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(migration_backfills, setup, teardown),
+		cmocka_unit_test_setup_teardown(index_equals_scan_pg, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
