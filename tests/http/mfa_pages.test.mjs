@@ -175,7 +175,7 @@ describe('確認コード (TOTP) through the pages', () => {
 		assert.ok(!after.text.includes(secret), 'the secret is not shown any more');
 	});
 
-	it('once on, the pages say so and nothing can replace or turn it off', { timeout: 30_000 }, async () => {
+	it('once on, the pages say so and nothing can replace or turn it off', { timeout: 90_000 }, async () => {
 		assert.ok(otp, 'TOTP was not enabled');
 		const c = ctx.client();
 		await formLogin(c, USER, { totp: await freshCode() });
