@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zip.h>
 
+#include "common/csv.h"
 #include "common/progress.h"
 #include "common/utf8.h"
 #include "common/xalloc.h"
@@ -267,4 +268,15 @@ bool textsrc_bad(const struct textsrc *s)
 int textsrc_pct(const struct textsrc *s)
 {
 	return progress_pct(s->done, s->size);
+}
+
+void textsrc_csv_error(const struct textsrc *s, const struct csv *csv, const char *path, char *err,
+		       size_t errlen)
+{
+	if (textsrc_bad(s))
+		snprintf(err, errlen, "%s:%lu: not CP932 text; nothing of this file was imported",
+			 path, csv_line(csv));
+	else
+		snprintf(err, errlen, "%s: %s; nothing of this file was imported", path,
+			 csv_errmsg(csv));
 }

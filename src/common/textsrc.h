@@ -23,6 +23,12 @@ struct textsrc *textsrc_open(const char *path, const char **encoding, char *err,
  * from an I/O error. */
 ssize_t textsrc_read(void *ctx, char *buf, size_t n);
 bool textsrc_bad(const struct textsrc *s);
+struct csv;
+/* The message for a CSV reader over s that stopped with an error: the line
+ * that is not CP932, or the CSV error, each followed by "; nothing of this
+ * file was imported" (the importers' one-transaction promise). */
+void textsrc_csv_error(const struct textsrc *s, const struct csv *csv, const char *path, char *err,
+		       size_t errlen);
 /* How much of the file (or zip member) has been read, 0 to 100 (0 when its
  * size is unknown), for a progress display (common/progress.h). */
 int textsrc_pct(const struct textsrc *s);

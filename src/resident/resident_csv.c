@@ -345,13 +345,7 @@ int resident_import_csv(struct app *app, const char *lg_code, const char *path,
 			progress_show(progress, NULL, textsrc_pct(s), st->rows, last - t0);
 	}
 	if (r < 0) {
-		if (textsrc_bad(s))
-			snprintf(err, errlen,
-				 "%s:%lu: not CP932 text; nothing of this file was imported", path,
-				 csv_line(csv));
-		else
-			snprintf(err, errlen, "%s: %s; nothing of this file was imported", path,
-				 csv_errmsg(csv));
+		textsrc_csv_error(s, csv, path, err, errlen);
 		goto out;
 	}
 	struct resident_bulk *done = b;
