@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { sign as cryptoSign, createPrivateKey } from 'node:crypto';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { useServer } from './lib/suite.mjs';
 import { A, MADO_BIN, ROOT, run } from './lib/server.mjs';
 import { assertSecurityHeaders, formActions, htmlUnescape } from './lib/client.mjs';
-import { parseOtpauth, totp, totpStep } from './lib/totp.mjs';
+import { Authenticator, parseOtpauth, totp } from './lib/totp.mjs';
 
 const USER = { lg: A.lg, login: 'mfa-user', password: 'mfa-user-password', kind: 'resident', roles: ['resident'], name: '窓口 二要素' };
 const OTHER = { lg: A.lg, login: 'mfa-other', password: 'mfa-other-password', kind: 'resident', roles: ['resident'], name: '窓口 別人' };
@@ -58,26 +57,7 @@ function assertQrSvg(body) {
 describe('確認コード (TOTP) through the pages', () => {
 	const ctx = useServer({ tenantB: false, users: [USER, OTHER] });
 	let otp;
-	let lastStep = -1;
-
-	async function freshCode() {
-		let now = Date.now() / 1000;
-		while (totpStep(now, otp.period) <= lastStep) {
-			await sleep(((lastStep + 1) * otp.period - now) * 1000 + 200);
-			now = Date.now() / 1000;
-		}
-		lastStep = totpStep(now, otp.period);
-		return totp(otp.secret, now, otp);
-	}
-
-	function wrongCode() {
-		const now = Date.now() / 1000;
-		const near = new Set([-2, -1, 0, 1, 2].map((d) => totp(otp.secret, now + d * otp.period, otp)));
-		for (let i = 0; ; i++) {
-			const c = String(123456 + i * 7919).slice(-6).padStart(6, '0');
-			if (!near.has(c)) return c;
-		}
-	}
+	let auth;
 
 	it('signed-out visitors are sent to log in, and the QR code is not served to them', async () => {
 		for (const p of ['/me/totp', '/me/totp/setup', '/me/totp/qr.svg', '/me/certificates']) {
@@ -130,6 +110,7 @@ describe('確認コード (TOTP) through the pages', () => {
 		const uri = /otpauth:\/\/totp\/[^<"\s]+/.exec(setup.text);
 		assert.ok(uri, 'the otpauth URI is shown as text');
 		otp = parseOtpauth(htmlUnescape(uri[0]));
+		auth = new Authenticator(otp);
 		assert.equal(otp.secret, secret);
 		assert.match(otp.label, /mfa-user/);
 		assert.match(setup.text, /<img src="\/me\/totp\/qr\.svg"[^>]*\balt="[^"]+"/);
@@ -154,7 +135,7 @@ describe('確認コード (TOTP) through the pages', () => {
 		// Confirming without the CSRF token is refused too.
 		assert.equal((await c.submit('/me/totp/confirm', { code: totp(secret), csrf: undefined })).status, 403);
 
-		const bad = await c.submit('/me/totp/confirm', { code: wrongCode() });
+		const bad = await c.submit('/me/totp/confirm', { code: auth.wrong() });
 		assert.equal(bad.status, 400, `${bad}`);
 		assert.match(bad.text, /<p class="field-error" id="code-error">[^<]*<span[^>]*>エラー：<\/span>確認コードが正しくありません/);
 		assert.match(bad.text, /<input id="code"[^>]*aria-describedby="code-hint code-error"[^>]*aria-invalid="true"/);
@@ -165,7 +146,7 @@ describe('確認コード (TOTP) through the pages', () => {
 		assert.equal(empty.status, 400, `${empty}`);
 		assert.match(empty.text, /id="code-error"/);
 
-		const ok = await c.submit('/me/totp/confirm', { code: await freshCode() });
+		const ok = await c.submit('/me/totp/confirm', { code: await auth.fresh() });
 		assert.equal(ok.status, 303, `${ok}`);
 		assert.equal(ok.headers.get('location'), '/me?totp=on');
 		const after = await c.page('/me?totp=on');
@@ -178,7 +159,7 @@ describe('確認コード (TOTP) through the pages', () => {
 	it('once on, the pages say so and nothing can replace or turn it off', { timeout: 90_000 }, async () => {
 		assert.ok(otp, 'TOTP was not enabled');
 		const c = ctx.client();
-		await formLogin(c, USER, { totp: await freshCode() });
+		await formLogin(c, USER, { totp: await auth.fresh() });
 		const p = await c.page('/me/totp');
 		assert.equal(p.status, 200);
 		assert.match(p.text, /無効にするには窓口にお越しください/);
@@ -205,9 +186,9 @@ describe('確認コード (TOTP) through the pages', () => {
 		const none = await c.formLogin(A.lg, USER.login, USER.password);
 		assert.equal(none.status, 401, `${none}`);
 		assert.match(none.text, /name="totp"/);
-		const wrong = await c.formLogin(A.lg, USER.login, USER.password, { totp: wrongCode() });
+		const wrong = await c.formLogin(A.lg, USER.login, USER.password, { totp: auth.wrong() });
 		assert.equal(wrong.status, 401, `${wrong}`);
-		const ok = await c.formLogin(A.lg, USER.login, USER.password, { totp: await freshCode() });
+		const ok = await c.formLogin(A.lg, USER.login, USER.password, { totp: await auth.fresh() });
 		assert.equal(ok.status, 303, `${ok}`);
 		assert.equal(ok.headers.get('location'), '/me');
 	});

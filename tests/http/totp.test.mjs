@@ -3,11 +3,10 @@
 // are computed here with node's crypto, like an authenticator app would.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { useServer } from './lib/suite.mjs';
 import { A } from './lib/server.mjs';
 import { assertProblem } from './lib/client.mjs';
-import { hotp, parseOtpauth, totp, totpStep } from './lib/totp.mjs';
+import { Authenticator, hotp, parseOtpauth, totp, totpStep } from './lib/totp.mjs';
 
 const USER = { lg: A.lg, login: 'totp-user', password: 'totp-user-password', kind: 'resident', roles: ['resident'], name: '二段 認証子' };
 
@@ -23,32 +22,7 @@ describe('the test TOTP implementation', () => {
 describe('TOTP second factor', () => {
 	const ctx = useServer({ tenantB: false, users: [USER] });
 	let otp;
-	let lastStep = -1;
-
-	/**
-	 * A code the server has not seen yet: the current step's code, after
-	 * waiting for the next step when the current one was already used (a
-	 * server may refuse a code twice, as RFC 6238 §5.2 recommends).
-	 */
-	async function freshCode() {
-		let now = Date.now() / 1000;
-		while (totpStep(now, otp.period) <= lastStep) {
-			await sleep(((lastStep + 1) * otp.period - now) * 1000 + 200);
-			now = Date.now() / 1000;
-		}
-		lastStep = totpStep(now, otp.period);
-		return totp(otp.secret, now, otp);
-	}
-
-	/** A well-formed code that is wrong now (not in a ±2 step window). */
-	function wrongCode() {
-		const now = Date.now() / 1000;
-		const near = new Set([-2, -1, 0, 1, 2].map((d) => totp(otp.secret, now + d * otp.period, otp)));
-		for (let i = 0; ; i++) {
-			const c = String(123456 + i * 7919).slice(-otp.digits).padStart(otp.digits, '0');
-			if (!near.has(c)) return c;
-		}
-	}
+	let auth;
 
 	it('a resident enables TOTP and confirms it with a code', { timeout: 90_000 }, async () => {
 		const c = ctx.client();
@@ -59,15 +33,16 @@ describe('TOTP second factor', () => {
 		assert.match(j.secret, /^[A-Z2-7]+=*$/, 'base32 secret');
 		assert.ok(j.secret.replace(/=+$/, '').length >= 26, 'secret of at least 128 bits');
 		otp = parseOtpauth(j.otpauth_uri);
+		auth = new Authenticator(otp);
 		assert.equal(otp.secret, j.secret);
 		assert.match(otp.label, /totp-user/);
 
 		// Not active before it is confirmed: log-in without a code still works.
 		await ctx.client().mustLogin(A.lg, USER);
 
-		const bad = await c.post('/api/v1/me/totp/confirm', { json: { code: wrongCode() } });
+		const bad = await c.post('/api/v1/me/totp/confirm', { json: { code: auth.wrong() } });
 		assert.ok(bad.status >= 400 && bad.status < 500, `wrong confirm code: ${bad}`);
-		const ok = await c.post('/api/v1/me/totp/confirm', { json: { code: await freshCode() } });
+		const ok = await c.post('/api/v1/me/totp/confirm', { json: { code: await auth.fresh() } });
 		assert.ok(ok.status >= 200 && ok.status < 300, `${ok}`);
 		// The secret is not shown again once confirmed.
 		const again = await c.get('/api/v1/me');
@@ -78,14 +53,14 @@ describe('TOTP second factor', () => {
 		assert.ok(otp, 'TOTP was not enabled');
 		const none = await ctx.client().apiLogin(A.lg, USER.login, USER.password);
 		assertProblem(none, 401);
-		const wrong = await ctx.client().apiLogin(A.lg, USER.login, USER.password, { totp: wrongCode() });
+		const wrong = await ctx.client().apiLogin(A.lg, USER.login, USER.password, { totp: auth.wrong() });
 		assertProblem(wrong, 401);
 		assert.ok(!wrong.setCookies.some((s) => /^mado_session=[^;]+;/.test(s) && !/max-age=0/i.test(s)), 'session without a right code');
 		// A right code with a wrong password (the code is not marked as used here).
 		const badPw = await ctx.client().apiLogin(A.lg, USER.login, 'not-the-password', { totp: totp(otp.secret, Date.now() / 1000, otp) });
 		assertProblem(badPw, 401);
 		const c = ctx.client();
-		const r = await c.apiLogin(A.lg, USER.login, USER.password, { totp: await freshCode() });
+		const r = await c.apiLogin(A.lg, USER.login, USER.password, { totp: await auth.fresh() });
 		assert.equal(r.status, 200, `${r}`);
 		assert.equal((await c.me()).login, USER.login);
 	});
@@ -96,7 +71,7 @@ describe('TOTP second factor', () => {
 		const none = await c.formLogin(A.lg, USER.login, USER.password);
 		assert.equal(none.status, 401, `${none}`);
 		assert.match(none.text, /name="totp"/);
-		const ok = await c.formLogin(A.lg, USER.login, USER.password, { totp: await freshCode() });
+		const ok = await c.formLogin(A.lg, USER.login, USER.password, { totp: await auth.fresh() });
 		assert.equal(ok.status, 303, `${ok}`);
 		assert.equal(ok.headers.get('location'), '/me');
 	});
