@@ -692,6 +692,39 @@ int db_step(struct db_stmt *st)
 	return rc < 0 ? failed(st->conn, rc) : rc;
 }
 
+struct db_conn *db_stmt_conn(struct db_stmt *st)
+{
+	return st ? st->conn : NULL;
+}
+
+int db_queue(struct db_stmt *st, uint64_t tag, uint64_t *failed_tag)
+{
+	if (!st)
+		return DB_EMISUSE;
+	struct db_conn *c = st->conn;
+	if (!usable(c))
+		return DB_ECONN;
+	arm(st);
+	int rc;
+	if (c->ops->queue) {
+		rc = c->ops->queue(st, tag, failed_tag);
+	} else {
+		rc = c->ops->step(st);
+		if (rc < 0 && failed_tag)
+			*failed_tag = tag;
+		c->ops->reset(st);
+	}
+	return rc < 0 ? failed(c, rc) : 0;
+}
+
+int db_flush(struct db_conn *c, uint64_t *failed_tag)
+{
+	if (!usable(c))
+		return DB_ECONN;
+	int rc = c->ops->flush ? c->ops->flush(c, failed_tag) : 0;
+	return rc < 0 ? failed(c, rc) : 0;
+}
+
 int db_col_count(struct db_stmt *st)
 {
 	return st ? st->conn->ops->col_count(st) : 0;

@@ -79,8 +79,25 @@ int db_bind_double(struct db_stmt *st, int idx, double v);
 int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n);
 int db_bind_null(struct db_stmt *st, int idx);
 
+/* The connection a statement belongs to. */
+struct db_conn *db_stmt_conn(struct db_stmt *st);
+
 /* Executes on first call; DB_ROW while rows remain, then DB_DONE; or < 0. */
 int db_step(struct db_stmt *st);
+
+/* Bulk writes. db_queue() executes st with its current bindings as db_step()
+ * would, for a statement whose rows (if any) are not wanted, and clears the
+ * bindings for the next execution; db_done() once after the last. SQLite
+ * executes at once. PostgreSQL sends the execution without waiting for its
+ * answer (libpq's pipeline mode) and reads the answers when 512 are waiting,
+ * at db_flush(), and before anything else runs on the connection (db_step,
+ * db_exec, db_commit …), which is where a deferred failure then surfaces.
+ * Returns 0 or the first failure, which dooms a transaction as usual;
+ * *failed_tag (when not NULL) gets the tag given with the execution that
+ * failed, e.g. the line of the input it came from. Use inside a transaction:
+ * outside one, PostgreSQL commits each batch as one implicit transaction. */
+int db_queue(struct db_stmt *st, uint64_t tag, uint64_t *failed_tag);
+int db_flush(struct db_conn *c, uint64_t *failed_tag);
 
 /* Columns are 0-based; valid until the next db_step/db_done.
  * db_col_text returns NULL for SQL NULL. */

@@ -94,6 +94,12 @@ struct db_ops {
 	/* True when a row is current (the last step returned DB_ROW). */
 	bool (*has_row)(struct db_stmt *st);
 	int64_t (*changes)(struct db_stmt *st);
+	/* Optional (NULL: db.c steps and resets at once). queue sends one
+	 * execution and may defer reading its answer; flush reads every
+	 * deferred answer. Both return 0 or the first failure, whose tag goes
+	 * to *failed when failed is not NULL. */
+	int (*queue)(struct db_stmt *st, uint64_t tag, uint64_t *failed);
+	int (*flush)(struct db_conn *c, uint64_t *failed);
 };
 
 extern const struct db_ops dbi_sqlite_ops;

@@ -23,9 +23,18 @@
  * BEGIN IMMEDIATE does on SQLite. The key spells "mado". */
 #define WRITE_LOCK_KEY "1835099247"
 
+/* db_queue(): at most PIPE_MAX executions wait in libpq's pipeline for
+ * their results. An answer is a few dozen bytes (BindComplete,
+ * CommandComplete), so a full pipeline's answers fit in the socket buffers:
+ * the server never blocks writing them while we are still sending (and
+ * libpq reads while a write would block in any case). */
+#define PIPE_MAX 512
+
 struct pg_conn {
 	PGconn *h;
-	unsigned next_name; /* statement names s1, s2, … in this session */
+	unsigned next_name;  /* statement names s1, s2, … in this session */
+	uint64_t *pipe_tags; /* the caller's tag of each execution in the pipeline */
+	int npipe;
 };
 
 /* Storage for one bound value: numbers in small, text and bytes in heap,
@@ -118,12 +127,67 @@ static int simple(struct db_conn *c, const char *sql)
 	return rc;
 }
 
+/* ---- pipelined executions (db_queue / db_flush) ---- */
+
+/* Reads the answers to every execution in the pipeline and leaves pipeline
+ * mode. The first failure is returned (and its tag stored in *failed); the
+ * executions after it inside the same pipeline were skipped by the server
+ * and a transaction around them is aborted. Without a pipeline returns 0. */
+static int pipe_end(struct db_conn *c, uint64_t *failed)
+{
+	struct pg_conn *q = pgc(c);
+	PGconn *h = q->h;
+	int rc = 0;
+
+	if (PQpipelineStatus(h) == PQ_PIPELINE_OFF)
+		return 0;
+	if (!PQpipelineSync(h)) {
+		q->npipe = 0;
+		return conn_error(c, DB_ECONN, "PostgreSQL pipeline: ", PQerrorMessage(h));
+	}
+	for (int i = 0; i < q->npipe; i++) {
+		PGresult *res = PQgetResult(h);
+		if (!res) { /* every execution has at least one result */
+			q->npipe = 0;
+			return conn_error(c, DB_ECONN, "PostgreSQL pipeline: ", PQerrorMessage(h));
+		}
+		do {
+			ExecStatusType st = PQresultStatus(res);
+			if (st == PGRES_FATAL_ERROR && rc == 0) {
+				rc = result_error(c, res);
+				if (failed)
+					*failed = q->pipe_tags[i];
+			}
+			PQclear(res);
+		} while ((res = PQgetResult(h)));
+	}
+	q->npipe = 0;
+	PGresult *res = PQgetResult(h);
+	bool synced = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+	PQclear(res);
+	if (!synced || !PQexitPipelineMode(h)) {
+		/* The session's state is unknown: it is dropped at db_release. */
+		if (rc == 0)
+			return conn_error(c, DB_ECONN,
+					  "PostgreSQL pipeline did not end: ", PQerrorMessage(h));
+		rc = DB_ECONN; /* keeping the first failure's message */
+	}
+	return rc;
+}
+
+/* Before anything else talks to the server: the pipeline is emptied. */
+static int idle(struct db_conn *c)
+{
+	return pipe_end(c, NULL);
+}
+
 static void pg_disconnect(struct db_conn *c)
 {
 	struct pg_conn *q = pgc(c);
 	if (!q)
 		return;
 	PQfinish(q->h);
+	free(q->pipe_tags);
 	free(q);
 	c->be = NULL;
 }
@@ -195,16 +259,21 @@ static bool pg_in_transaction(struct db_conn *c)
 
 static int pg_exec(struct db_conn *c, const char *sql)
 {
-	return simple(c, sql);
+	int rc = idle(c);
+	return rc < 0 ? rc : simple(c, sql);
 }
 
 static int pg_rollback(struct db_conn *c)
 {
+	idle(c); /* whatever failed in the pipeline is rolled back with the rest */
 	return simple(c, "ROLLBACK");
 }
 
 static int pg_begin(struct db_conn *c, bool write)
 {
+	int rc0 = idle(c);
+	if (rc0 < 0)
+		return rc0;
 	if (!write)
 		return simple(c, "BEGIN");
 	/* One round trip; if the lock times out the transaction is aborted. */
@@ -220,8 +289,10 @@ static int pg_begin(struct db_conn *c, bool write)
 
 static int pg_commit(struct db_conn *c)
 {
+	int rc = idle(c);
+	if (rc < 0)
+		return rc; /* db_commit rolls back */
 	PGresult *res = PQexec(pgc(c)->h, "COMMIT");
-	int rc = 0;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = result_error(c, res);
 	else if (!strcmp(PQcmdStatus(res), "ROLLBACK")) /* COMMIT of an aborted transaction */
@@ -307,6 +378,8 @@ static int pg_prepare(struct db_conn *c, const char *sql, size_t len, bool cache
 	int nparams = 0, rc;
 
 	buf_init(&text, PG_SQL_MAX);
+	if (cached && (rc = idle(c)) < 0)
+		goto out;
 	if ((rc = rewrite_placeholders(c, sql, len, &text, &nparams)) < 0)
 		goto out;
 	struct pg_stmt *s = xcalloc(1, sizeof *s);
@@ -359,6 +432,8 @@ static void pg_finalize(struct db_stmt *st, bool server_side)
 	PGconn *h = pgc(st->conn)->h;
 	/* DEALLOCATE fails inside an aborted transaction; the name is then
 	 * simply left until the session ends (names are never reused). */
+	if (server_side && s->name[0])
+		idle(st->conn);
 	if (server_side && s->name[0] && PQstatus(h) == CONNECTION_OK &&
 	    PQtransactionStatus(h) != PQTRANS_INERROR) {
 		char sql[32];
@@ -528,6 +603,12 @@ static int pg_step(struct db_stmt *st)
 	case PG_ROWS:
 		break;
 	case PG_READY: {
+		int rc = idle(st->conn);
+		if (rc < 0) {
+			s->state = PG_ERROR;
+			s->err = rc;
+			return rc;
+		}
 		PGresult *res = run(s);
 		ExecStatusType status = PQresultStatus(res);
 		if (status == PGRES_FATAL_ERROR && replan(s, res)) {
@@ -680,6 +761,43 @@ static const void *pg_col_blob(struct db_stmt *st, int i, size_t *n)
 	return out;
 }
 
+/* Sends one execution of st with its bindings into the pipeline; reads the
+ * answers once PIPE_MAX wait. The bindings are cleared as by pg_reset. */
+static int pg_queue(struct db_stmt *st, uint64_t tag, uint64_t *failed)
+{
+	struct pg_stmt *s = pgs(st);
+	struct db_conn *c = st->conn;
+	struct pg_conn *q = pgc(c);
+	PGconn *h = q->h;
+
+	if (s->state != PG_READY)
+		return dbi_error(c, DB_EMISUSE,
+				 "db_queue on a statement already run; db_done first");
+	if (!q->pipe_tags)
+		q->pipe_tags = xcalloc(PIPE_MAX, sizeof *q->pipe_tags);
+	if (PQpipelineStatus(h) == PQ_PIPELINE_OFF && !PQenterPipelineMode(h))
+		return conn_error(c, DB_EFAIL, "PostgreSQL pipeline: ", PQerrorMessage(h));
+	int sent = s->name[0] ? PQsendQueryPrepared(h, s->name, s->nparams, s->values, s->lengths,
+						    s->formats, 0) :
+				PQsendQueryParams(h, s->text, s->nparams, NULL, s->values,
+						  s->lengths, s->formats, 0);
+	pg_reset(st);
+	if (!sent) {
+		int rc = conn_error(c, DB_ECONN, "PostgreSQL pipeline: ", PQerrorMessage(h));
+		if (failed)
+			*failed = tag;
+		pipe_end(c, NULL);
+		return rc;
+	}
+	q->pipe_tags[q->npipe++] = tag;
+	return q->npipe < PIPE_MAX ? 0 : pipe_end(c, failed);
+}
+
+static int pg_flush(struct db_conn *c, uint64_t *failed)
+{
+	return pipe_end(c, failed);
+}
+
 static int64_t pg_changes(struct db_stmt *st)
 {
 	struct pg_stmt *s = pgs(st);
@@ -713,4 +831,6 @@ const struct db_ops dbi_pg_ops = {
 	.col_blob = pg_col_blob,
 	.has_row = pg_has_row,
 	.changes = pg_changes,
+	.queue = pg_queue,
+	.flush = pg_flush,
 };

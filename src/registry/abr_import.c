@@ -229,6 +229,29 @@ int abr_reject_row(FILE *report, enum abr_on_error on_error, const char *path, u
 	return -1;
 }
 
+static int write_failed(struct db_conn *c, const char *path, uint64_t line, char *err,
+			size_t errlen)
+{
+	snprintf(err, errlen, "%s:%lu: %s; nothing of this file was imported", path,
+		 (unsigned long)line, db_errmsg(c));
+	return -1;
+}
+
+int abr_queue_row(struct db_stmt *st, const char *path, unsigned long line, char *err,
+		  size_t errlen)
+{
+	uint64_t bad = line;
+	if (db_queue(st, line, &bad) < 0)
+		return write_failed(db_stmt_conn(st), path, bad, err, errlen);
+	return 0;
+}
+
+int abr_flush_rows(struct db_conn *c, const char *path, char *err, size_t errlen)
+{
+	uint64_t bad = 0;
+	return db_flush(c, &bad) < 0 ? write_failed(c, path, bad, err, errlen) : 0;
+}
+
 int abr_import_file(struct app *app, const char *path, enum abr_on_error on_error, FILE *report,
 		    FILE *progress, struct abr_import_stats *st, char *err, size_t errlen)
 {
@@ -285,11 +308,8 @@ int abr_import_file(struct app *app, const char *path, enum abr_on_error on_erro
 			st->skipped++;
 			continue;
 		}
-		int s = db_step(stmt);
-		db_done(stmt);
-		if (s < 0) {
-			snprintf(err, errlen, "%s:%lu: %s; nothing of this file was imported", path,
-				 csv_line(csv), db_errmsg(c));
+		if (abr_queue_row(stmt, path, csv_line(csv), err, errlen) != 0) {
+			db_done(stmt);
 			db_rollback(c);
 			goto out;
 		}
@@ -301,9 +321,14 @@ int abr_import_file(struct app *app, const char *path, enum abr_on_error on_erro
 				      st->rows, last - t0);
 		}
 	}
+	db_done(stmt);
 	if (r < 0) {
 		snprintf(err, errlen, "%s:%lu: %s; nothing of this file was imported", path,
 			 csv_line(csv), csv_errmsg(csv));
+		db_rollback(c);
+		goto out;
+	}
+	if (abr_flush_rows(c, path, err, errlen) != 0) {
 		db_rollback(c);
 		goto out;
 	}

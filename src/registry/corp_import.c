@@ -378,18 +378,11 @@ int corp_import_file(struct app *app, const char *path, enum abr_on_error on_err
 		db_bind_text(ts, 2, number);
 		db_bind_textn(ts, 3, buf_cstr(&nn), nn.len);
 		db_bind_textn(ts, 4, buf_cstr(&fn), fn.len);
-		int s1 = db_step(ts);
-		db_done(ts);
-		if (s1 >= 0)
-			s1 = db_step(hs);
-		db_done(hs);
-		int s2 = s1 < 0 ? s1 : db_step(cs);
-		db_done(cs);
-		if (s1 < 0 || s2 < 0) {
-			snprintf(err, errlen, "%s:%lu: %s; nothing of this file was imported", path,
-				 csv_line(csv), db_errmsg(c));
+		unsigned long line = csv_line(csv);
+		if (abr_queue_row(ts, path, line, err, errlen) != 0 ||
+		    abr_queue_row(hs, path, line, err, errlen) != 0 ||
+		    abr_queue_row(cs, path, line, err, errlen) != 0)
 			goto out;
-		}
 		st->rows++;
 		if (progress && (st->rows & 4095) == 0 && progress_due(&last))
 			progress_show(progress, NULL, textsrc_pct(s), st->rows, last - t0);
@@ -398,6 +391,8 @@ int corp_import_file(struct app *app, const char *path, enum abr_on_error on_err
 		textsrc_csv_error(s, csv, path, err, errlen);
 		goto out;
 	}
+	if (abr_flush_rows(c, path, err, errlen) != 0)
+		goto out;
 	if (gram_sync(c) != 0) {
 		snprintf(err, errlen, "%s: name index: %s; nothing of this file was imported", path,
 			 db_errmsg(c));
@@ -415,6 +410,9 @@ int corp_import_file(struct app *app, const char *path, enum abr_on_error on_err
 	}
 	rc = 0;
 out:
+	db_done(ts);
+	db_done(hs);
+	db_done(cs);
 	if (in_tx)
 		db_rollback(c);
 	if (sqlite)

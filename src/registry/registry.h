@@ -24,6 +24,14 @@ enum abr_on_error {
 int abr_reject_row(FILE *report, enum abr_on_error on_error, const char *path, unsigned long line,
 		   const char *msg, char *err, size_t errlen);
 
+/* Writes of an importer's rows go through db_queue (pipelined on
+ * PostgreSQL). Both return 0, or -1 with err naming FILE:LINE of the row
+ * whose write failed (which may be an earlier one than line) and saying that
+ * nothing of the file was imported; the caller rolls back. */
+int abr_queue_row(struct db_stmt *st, const char *path, unsigned long line, char *err,
+		  size_t errlen);
+int abr_flush_rows(struct db_conn *c, const char *path, char *err, size_t errlen);
+
 struct abr_import_stats {
 	const char *kind; /* "town", "parcel", … (static) */
 	uint64_t rows;    /* rows written (inserted or updated) */

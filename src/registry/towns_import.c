@@ -233,11 +233,7 @@ int towns_import_file(struct app *app, const char *path, enum abr_on_error on_er
 		db_bind_text(
 			stmt, 7,
 			city_lookup(&cities, &fold, csv_get(csv, idx[0]), csv_get(csv, idx[1])));
-		int s = db_step(stmt);
-		db_done(stmt);
-		if (s < 0) {
-			snprintf(err, errlen, "%s:%lu: %s; nothing of this file was imported", path,
-				 csv_line(csv), db_errmsg(c));
+		if (abr_queue_row(stmt, path, csv_line(csv), err, errlen) != 0) {
 			db_rollback(c);
 			goto out;
 		}
@@ -254,6 +250,10 @@ int towns_import_file(struct app *app, const char *path, enum abr_on_error on_er
 	if (r < 0) {
 		snprintf(err, errlen, "%s:%lu: %s; nothing of this file was imported", path,
 			 csv_line(csv), csv_errmsg(csv));
+		db_rollback(c);
+		goto out;
+	}
+	if (abr_flush_rows(c, path, err, errlen) != 0) {
 		db_rollback(c);
 		goto out;
 	}

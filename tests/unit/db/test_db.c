@@ -1081,6 +1081,112 @@ static void test_open_errors(void **state)
 	db_close(db);
 }
 
+/* ---- bulk writes (db_queue / db_flush) ---- */
+
+static void test_queue_bulk(void **state)
+{
+	struct fixture *f = *state;
+	struct db_conn *c = db_acquire(f->db);
+	uint64_t tag = 0;
+
+	exec_ok(c, "CREATE TABLE t_qb (k INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+	assert_int_equal(db_begin_write(c), 0);
+	struct db_stmt *st = prep(c, "INSERT INTO t_qb (k, v) VALUES (?, ?)");
+	/* More than one pipeline's worth, and a last partial one. */
+	for (int i = 0; i < 1300; i++) {
+		char v[32];
+		snprintf(v, sizeof v, "値%d", i);
+		assert_int_equal(db_bind_int64(st, 1, i), 0);
+		assert_int_equal(db_bind_text(st, 2, v), 0);
+		int rc = db_queue(st, (uint64_t)i, &tag);
+		if (rc != 0)
+			fail_msg("db_queue(%d) = %d (tag %llu): %s", i, rc, (unsigned long long)tag,
+				 db_errmsg(c));
+	}
+	db_done(st);
+	assert_int_equal(db_flush(c, &tag), 0);
+	assert_int_equal(db_flush(c, &tag), 0); /* nothing left: a no-op */
+	assert_int_equal(db_commit(c), 0);
+	assert_int_equal(query_int(c, "SELECT COUNT(*) FROM t_qb"), 1300);
+	assert_int_equal(query_int(c, "SELECT SUM(k) FROM t_qb"), 1299 * 1300 / 2);
+	assert_int_equal(query_int(c, "SELECT COUNT(*) FROM t_qb WHERE v = '値1299'"), 1);
+	db_release(c);
+}
+
+/* A row that fails in the middle of a pipeline is named by its tag, the
+ * failure dooms the transaction, and nothing of it is kept. */
+static void test_queue_failure_names_row(void **state)
+{
+	struct fixture *f = *state;
+	struct db_conn *c = db_acquire(f->db);
+
+	exec_ok(c, "CREATE TABLE t_qf (k INTEGER PRIMARY KEY)");
+	assert_int_equal(db_begin_write(c), 0);
+	struct db_stmt *st = prep(c, "INSERT INTO t_qf (k) VALUES (?)");
+	int first_rc = 0;
+	uint64_t tag = 0;
+	for (int i = 0; i < 1000 && first_rc == 0; i++) {
+		db_bind_int64(st, 1, i == 700 ? 5 : i); /* line 1700 repeats key 5 */
+		first_rc = db_queue(st, 1000 + (uint64_t)i, &tag);
+	}
+	db_done(st);
+	if (first_rc == 0)
+		first_rc = db_flush(c, &tag);
+	assert_int_equal(first_rc, DB_ECONSTRAINT);
+	assert_int_equal(tag, 1700);
+	assert_true(db_commit(c) < 0);
+	assert_int_equal(query_int(c, "SELECT COUNT(*) FROM t_qf"), 0);
+
+	/* A failure still in the pipeline surfaces at commit, which rolls back. */
+	assert_int_equal(db_begin_write(c), 0);
+	st = prep(c, "INSERT INTO t_qf (k) VALUES (?)");
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		db_bind_int64(st, 1, 9);
+		rc = db_queue(st, (uint64_t)i, NULL);
+	}
+	db_done(st);
+	if (rc == 0)
+		rc = db_commit(c);
+	else
+		assert_true(db_commit(c) < 0);
+	assert_int_equal(rc, DB_ECONSTRAINT);
+	assert_int_equal(query_int(c, "SELECT COUNT(*) FROM t_qf"), 0);
+	db_release(c);
+}
+
+/* Anything else on the connection first reads the pipeline's answers: a
+ * SELECT sees every queued row, and other statements mix with queued ones. */
+static void test_queue_then_other_statements(void **state)
+{
+	struct fixture *f = *state;
+	struct db_conn *c = db_acquire(f->db);
+
+	exec_ok(c, "CREATE TABLE t_qm (k INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
+	assert_int_equal(db_begin_write(c), 0);
+	struct db_stmt *ins = prep(c, "INSERT INTO t_qm (k, n) VALUES (?, ?)");
+	for (int i = 1; i <= 3; i++) {
+		db_bind_int64(ins, 1, i);
+		db_bind_int64(ins, 2, i * 10);
+		assert_int_equal(db_queue(ins, (uint64_t)i, NULL), 0);
+	}
+	assert_int_equal(query_int(c, "SELECT COUNT(*) FROM t_qm"), 3);
+	/* A statement with rows, queued: its rows are not wanted, no failure. */
+	struct db_stmt *sel = prep(c, "SELECT k FROM t_qm WHERE n > ?");
+	db_bind_int64(sel, 1, 0);
+	assert_int_equal(db_queue(sel, 0, NULL), 0);
+	db_done(sel);
+	db_bind_int64(ins, 1, 4);
+	db_bind_int64(ins, 2, 40);
+	assert_int_equal(db_queue(ins, 4, NULL), 0);
+	db_done(ins);
+	exec_ok(c, "UPDATE t_qm SET n = n + 1 WHERE k = 4");
+	assert_int_equal(db_commit(c), 0);
+	assert_int_equal(query_int(c, "SELECT n FROM t_qm WHERE k = 4"), 41);
+	assert_int_equal(query_int(c, "SELECT SUM(n) FROM t_qm"), 101);
+	db_release(c);
+}
+
 #define CASE(t) cmocka_unit_test_setup_teardown(t, open_pool, close_pool)
 
 int main(void)
@@ -1107,6 +1213,9 @@ int main(void)
 		CASE(test_misuse),
 		CASE(test_broken_connection),
 		CASE(test_pg_reconnect),
+		CASE(test_queue_bulk),
+		CASE(test_queue_failure_names_row),
+		CASE(test_queue_then_other_statements),
 	};
 	int failed = 0;
 
