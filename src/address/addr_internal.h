@@ -95,6 +95,10 @@ struct addr_index {
 	uint32_t *slots;
 	size_t mask;
 	size_t max_len[AK_NKINDS]; /* longest key of each kind, in bytes */
+	/* the shared index only (addr_shared.c): references held, under its
+	 * lock, and the registry generation read before the build */
+	size_t refs;
+	int64_t generation;
 };
 
 /* The first entry of kind in scope whose key is exactly k[0..n), or 0; then
@@ -107,5 +111,11 @@ uint32_t addr_ix_next(const struct addr_index *ix, uint32_t ent);
 uint32_t addr_ix_longest(const struct addr_index *ix, enum addr_kind kind, uint32_t scope,
 			 const char *s, size_t n, size_t *len);
 uint64_t addr_hash_start(enum addr_kind kind, uint32_t scope);
+
+/* The server's background refresher of the shared index (addr_shared.c),
+ * started and stopped by the module's start/stop hooks (addr_web.c).
+ * addr_shared_stop also drops the shared index of app. */
+int addr_shared_start(struct app *app);
+void addr_shared_stop(struct app *app);
 
 #endif

@@ -1,102 +1,36 @@
 /* The address API: GET /api/v1/address/normalize?q= for one address and
  * POST /api/v1/address/normalize for a batch. Public reference data, so the
- * routes are public; the index is built from the database at first use and
- * shared by every worker thread. */
+ * routes are public; every request holds a reference to the shared index
+ * (addr_shared.c) while it normalizes. */
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "address/addr_internal.h"
 #include "common/jsonin.h"
-#include "common/log.h"
-#include "common/xalloc.h"
-
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct addr_index *shared_ix;
-static struct app *shared_app;
-/* After a failed build, requests get the same error for a while instead of
- * each retrying a build of a second or more under the lock. */
-#define RETRY_AFTER_S 30
-static time_t failed_at;
-static struct app *failed_app;
-static char failed_err[256];
-
-const struct addr_index *addr_shared_index(struct app *app, char *err, size_t errlen)
-{
-	pthread_mutex_lock(&shared_lock);
-	if ((!shared_ix || shared_app != app) && failed_app == app &&
-	    time(NULL) - failed_at < RETRY_AFTER_S) {
-		snprintf(err, errlen, "%s", failed_err);
-		pthread_mutex_unlock(&shared_lock);
-		return NULL;
-	}
-	if (!shared_ix || shared_app != app) {
-		addr_index_free(shared_ix);
-		shared_ix = NULL;
-		shared_app = NULL;
-		struct db_conn *c = db_acquire(app->db);
-		if (c) {
-			if (addr_index_load(c, &shared_ix, NULL, err, errlen) == 0)
-				shared_app = app;
-			db_release(c);
-		} else {
-			snprintf(err, errlen, "no database connection");
-		}
-		if (!shared_ix) {
-			failed_app = app;
-			failed_at = time(NULL);
-			snprintf(failed_err, sizeof failed_err, "%s", err);
-		}
-	}
-	const struct addr_index *ix = shared_ix;
-	pthread_mutex_unlock(&shared_lock);
-	return ix;
-}
 
 /* The server builds the index in the background as it starts, so that the
- * first request does not wait a second for it. */
-static pthread_t preload_thread;
-static bool preloading;
-
-static void *preload(void *arg)
-{
-	char err[256];
-	if (!addr_shared_index(arg, err, sizeof err))
-		log_warn("address index not loaded: %s", err);
-	return NULL;
-}
-
+ * first request does not wait a second for it, and rebuilds it when the
+ * registry is re-imported (addr_shared.c). */
 static int addr_start(struct app *app)
 {
 	if (!app->router) /* a CLI command, not the server */
 		return 0;
-	preloading = pthread_create(&preload_thread, NULL, preload, app) == 0;
+	addr_shared_start(app);
 	return 0;
 }
 
 static void addr_stop(struct app *app)
 {
-	if (preloading) {
-		pthread_join(preload_thread, NULL);
-		preloading = false;
-	}
-	pthread_mutex_lock(&shared_lock);
-	if (failed_app == app)
-		failed_app = NULL;
-	if (shared_app == app) {
-		addr_index_free(shared_ix);
-		shared_ix = NULL;
-		shared_app = NULL;
-	}
-	pthread_mutex_unlock(&shared_lock);
+	addr_shared_stop(app);
 }
 
+/* A reference to the shared index (addr_shared_release it), or NULL after
+ * answering 503. */
 static const struct addr_index *index_or_503(struct req *r, struct res *s)
 {
 	char err[256];
-	const struct addr_index *ix = addr_shared_index(r->app, err, sizeof err);
+	const struct addr_index *ix = addr_shared_acquire(r->app, err, sizeof err);
 	if (!ix)
 		res_problem(
 			r, s, 503, "ただいま処理できません",
@@ -162,6 +96,7 @@ static void api_normalize_one(struct req *r, struct res *s)
 	if (rc == 0 && f != ADDR_FMT_CSV)
 		rc = buf_putc(&b, '\n');
 	addr_work_free(w);
+	addr_shared_release(ix); /* res points into it: only now */
 	if (rc != 0)
 		res_problem(r, s, 500, "処理できませんでした", NULL);
 	else
@@ -258,6 +193,7 @@ static void api_normalize_batch(struct req *r, struct res *s)
 	if (rc == 0 && (f == ADDR_FMT_JSON || f == ADDR_FMT_GEOJSON))
 		rc = buf_puts(&b, "]}\n");
 	addr_work_free(w);
+	addr_shared_release(ix);
 	json_decref(body);
 	if (rc != 0)
 		res_problem(r, s, 413, "結果が大きすぎます",

@@ -1,8 +1,9 @@
 /* The address normalizer and geocoder: one free-form Japanese address in,
  * its parts as the Address Base Registry names them out, with ABR ids, the
  * match level (the same levels as the Digital Agency's abr-geocoder) and a
- * point. It works on an immutable in-memory index built once from the
- * registry tables (abr_* and town_names), so one index serves every thread. */
+ * point. It works on an immutable in-memory index built from the registry
+ * tables (abr_* and town_names), so one index serves every thread; the
+ * server replaces it with a new one when the registry is re-imported. */
 #ifndef MADO_ADDRESS_H
 #define MADO_ADDRESS_H
 #include <stdbool.h>
@@ -45,9 +46,10 @@ struct addr_index_stats {
 	double seconds;
 };
 
-/* Builds the index from the registry tables. Returns 0, or -1 with a message
- * in err. An empty registry gives an index that finds nothing (level
- * unknown), not an error. */
+/* Builds an index of one's own from the registry tables (the CLI, tests; the
+ * server shares one: addr_shared_acquire below). Returns 0, or -1 with a
+ * message in err. An empty registry gives an index that finds nothing (level
+ * unknown), not an error. addr_index_free frees it at once. */
 int addr_index_load(struct db_conn *c, struct addr_index **out, struct addr_index_stats *st,
 		    char *err, size_t errlen);
 void addr_index_free(struct addr_index *ix);
@@ -95,9 +97,33 @@ int addr_result_csv(struct buf *b, const char *input, size_t n, const struct add
 /* One GeoJSON Feature (Point, or null geometry without a point). */
 int addr_result_feature(struct buf *b, const char *input, size_t n, const struct addr_result *r);
 
-/* The index the server shares, loaded from app->db at first use (later calls
- * wait for it). NULL with a message in err when loading failed. */
-const struct addr_index *addr_shared_index(struct app *app, char *err, size_t errlen);
+/* The index the server shares, built from app->db (in the background when
+ * the server starts, else at first use: callers wait for that first build)
+ * and rebuilt when an importer has changed the registry since
+ * (registry_generation, checked every ADDR_REFRESH_S seconds by the server).
+ * A rebuilt index replaces the old one atomically; the old one lives until
+ * its last reference is released.
+ *
+ * addr_shared_acquire: a reference to the current index, to be given back
+ * with addr_shared_release (any thread); cheap (a mutex, a counter), never
+ * waits for a rebuild. NULL with a message in err when no index could be
+ * built (the same message for ADDR_RETRY_S seconds after a failure, without
+ * another attempt). Strings of results stay valid until the release. */
+#define ADDR_REFRESH_S 5
+#define ADDR_RETRY_S 30
+const struct addr_index *addr_shared_acquire(struct app *app, char *err, size_t errlen);
+void addr_shared_release(const struct addr_index *ix); /* NULL: nothing */
+
+/* Compares the registry generation with the current index's and, when it is
+ * newer (or there is no index of app yet), builds a new index and swaps it in.
+ * Runs in the caller's thread (the server calls it from its refresher; tests
+ * and CLI commands may call it directly); one build at a time. Returns 1 when
+ * an index was swapped in, 0 when the index is current, -1 with err when the
+ * generation cannot be read or the build failed (the old index is kept). */
+int addr_shared_refresh(struct app *app, char *err, size_t errlen);
+
+/* The registry generation an index was built from (0 for addr_index_load). */
+int64_t addr_index_generation(const struct addr_index *ix);
 
 /* `madoguchi address normalize [--format F] [--timing] [FILE|-]`: reads one
  * address per line from path (NULL or "-": standard input), writes the

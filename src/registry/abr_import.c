@@ -328,7 +328,8 @@ int abr_import_file(struct app *app, const char *path, enum abr_on_error on_erro
 		db_rollback(c);
 		goto out;
 	}
-	if (abr_flush_rows(c, path, err, errlen) != 0) {
+	if (abr_flush_rows(c, path, err, errlen) != 0 ||
+	    (st->rows > 0 && registry_generation_bump(c, path, err, errlen) != 0)) {
 		db_rollback(c);
 		goto out;
 	}

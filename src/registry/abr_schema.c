@@ -5,7 +5,9 @@
  * normalizer reads them through its own folded indexes. Positions live in
  * their own tables because ABR distributes them in separate files.
  * town_names holds japanese-addresses' towns.csv (towns_import.c): names and
- * points of towns nationwide, without ABR's ids. */
+ * points of towns nationwide, without ABR's ids. registry_generation is a
+ * one-row counter the importers bump with their rows, so that a running
+ * server sees that its address index is out of date. */
 #include "registry/registry.h"
 
 static const struct db_migration registry_migrations[] = {
@@ -56,8 +58,39 @@ static const struct db_migration registry_migrations[] = {
 	 " PRIMARY KEY (pref, city, town, koaza));"
 	 "CREATE INDEX town_names_lg ON town_names (lg_code);",
 	 NULL},
+	{3,
+	 "CREATE TABLE registry_generation ("
+	 " id INTEGER PRIMARY KEY CHECK (id = 1), generation BIGINT NOT NULL);"
+	 "INSERT INTO registry_generation (id, generation) VALUES (1, 0);",
+	 NULL},
 	{0, NULL, NULL},
 };
+
+int registry_generation_bump(struct db_conn *c, const char *path, char *err, size_t errlen)
+{
+	struct db_stmt *st;
+	int rc = db_prepare(c,
+			    "INSERT INTO registry_generation (id, generation) VALUES (1, 1) "
+			    "ON CONFLICT (id) DO UPDATE SET "
+			    "generation = registry_generation.generation + 1",
+			    &st);
+	if (rc == 0)
+		rc = db_step(st);
+	db_done(st);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot record the registry generation: %s", path,
+			 db_errmsg(c));
+		return -1;
+	}
+	return 0;
+}
+
+int registry_generation(struct db_conn *c, int64_t *out)
+{
+	*out = 0;
+	int rc = db_query_int64(c, "SELECT generation FROM registry_generation WHERE id = 1", out);
+	return rc < 0 ? rc : 0;
+}
 
 const struct module registry_module = {
 	.name = "registry",

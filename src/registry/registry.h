@@ -32,6 +32,16 @@ int abr_queue_row(struct db_stmt *st, const char *path, unsigned long line, char
 		  size_t errlen);
 int abr_flush_rows(struct db_conn *c, const char *path, char *err, size_t errlen);
 
+/* The registry generation: a counter that abr_import_file and
+ * towns_import_file increment in the transaction that writes their rows (when
+ * they wrote any), so that a running server can tell that the address index
+ * it built is out of date (src/address/addr_shared.c).
+ * registry_generation_bump: 0, or -1 with err "PATH: …" (the caller rolls
+ * back). registry_generation: 0 with *out (0 before any import), or a
+ * negative db error code. */
+int registry_generation_bump(struct db_conn *c, const char *path, char *err, size_t errlen);
+int registry_generation(struct db_conn *c, int64_t *out);
+
 struct abr_import_stats {
 	const char *kind; /* "town", "parcel", … (static) */
 	uint64_t rows;    /* rows written (inserted or updated) */

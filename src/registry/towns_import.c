@@ -253,7 +253,8 @@ int towns_import_file(struct app *app, const char *path, enum abr_on_error on_er
 		db_rollback(c);
 		goto out;
 	}
-	if (abr_flush_rows(c, path, err, errlen) != 0) {
+	if (abr_flush_rows(c, path, err, errlen) != 0 ||
+	    (st->rows > 0 && registry_generation_bump(c, path, err, errlen) != 0)) {
 		db_rollback(c);
 		goto out;
 	}

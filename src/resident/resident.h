@@ -137,9 +137,20 @@ int resident_history(struct app *app, const struct resident_actor *who, const ch
 int resident_search(struct app *app, const struct resident_actor *who, const char *q,
 		    const char *birth, int limit, json_t **out);
 
-/* The members of a household as of today, head first. Audited. */
+/* The members of household setai_no (世帯番号) as of date as_of (ISO; NULL:
+ * today in Japan): the residents of who->lg_code whose version valid on that
+ * day has that 世帯番号 and status active — a member who left it (世帯変更,
+ * 転居 to another household), moved out or died before that day is not
+ * listed, nor one who joined it, moved in or was born after it. Head (続柄
+ * 世帯主) first, then by birth and 宛名番号; each element the 14 state fields
+ * of that day's version (no My Number). The caller owns *out. Audited before
+ * it is handed over: one "resident.read" entry per member, under the
+ * member's subject, with who->purpose and detail "household N as of D";
+ * none at all is one not_found entry (subject NULL) and -ENOENT. Returns 0,
+ * -ENOENT, -EINVAL (actor, 世帯番号 or date malformed), -EIO (the database
+ * or the audit log failed: nothing handed over). */
 int resident_household(struct app *app, const struct resident_actor *who, const char *setai_no,
-		       json_t **out);
+		       const char *as_of, json_t **out);
 
 /* Decrypts the My Number of a resident (for a legally based exchange only).
  * Audited with purpose; out receives 12 digits + NUL. Wipe it after use. */

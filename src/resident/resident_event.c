@@ -93,8 +93,10 @@ static int check_given_town(struct app *app, const char *lg_code, const char *ma
 			    char *msg, size_t msglen)
 {
 	char err[160];
-	const struct addr_index *ix = addr_shared_index(app, err, sizeof err);
-	if (ix && addr_town_known(ix, lg_code, machiaza_id) == 0) {
+	const struct addr_index *ix = addr_shared_acquire(app, err, sizeof err);
+	bool unknown = ix && addr_town_known(ix, lg_code, machiaza_id) == 0;
+	addr_shared_release(ix);
+	if (unknown) {
 		snprintf(msg, msglen, "町字ID %s はこの市区町村の町字ではありません。",
 			 machiaza_id && *machiaza_id ? machiaza_id : "（空）");
 		return -EINVAL;
@@ -107,7 +109,7 @@ static int link_address(struct app *app, const char *lg_code, const char *addres
 {
 	memset(ids, 0, sizeof(*ids));
 	char err[160];
-	const struct addr_index *ix = addr_shared_index(app, err, sizeof err);
+	const struct addr_index *ix = addr_shared_acquire(app, err, sizeof err);
 	if (!ix)
 		return 0;
 	struct addr_work *w = addr_work_new();
@@ -129,7 +131,8 @@ static int link_address(struct app *app, const char *lg_code, const char *addres
 			ar.pref ? ar.pref : "", ar.city ? ar.city : "", ar.ward ? ar.ward : "");
 		rc = -EINVAL;
 	}
-	addr_work_free(w);
+	addr_work_free(w); /* ar points into w and ix: both are let go only now */
+	addr_shared_release(ix);
 	return rc;
 }
 

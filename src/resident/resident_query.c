@@ -320,25 +320,43 @@ out:
 	return rc;
 }
 
+/* The household on a day: every resident whose version valid on that day
+ * has the 世帯番号 and is active — so a member who left by 世帯変更, moved
+ * out or died before the day is not listed, nor one who joined, moved in or
+ * was born after it. A resident's versions never overlap (a change on D
+ * closes the previous one at D; a same-day 職権修正 leaves it [D, D)), so
+ * at most one of them is valid on a day. */
+#define HOUSEHOLD_SELECT                                                                           \
+	"SELECT " RES_STATE_COLS " FROM resident_versions WHERE lg_code = ? AND setai_no = ? AND " \
+	"valid_from <= ? AND (valid_to IS NULL OR ? < valid_to) AND status = 1 ORDER BY CASE "     \
+	"WHEN zokugara = '世帯主' THEN 0 ELSE 1 END, birth, atena_no"
+
 int resident_household(struct app *app, const struct resident_actor *who, const char *setai_no,
-		       json_t **out)
+		       const char *as_of, json_t **out)
 {
 	*out = NULL;
+	char day[RES_DATE_LEN + 1];
 	if (!res_actor_ok(who, true) || !setai_no ||
 	    !checkdigit_atena_valid(setai_no, strlen(setai_no)))
 		return -EINVAL;
+	if (as_of && !res_valid_date(as_of))
+		return -EINVAL;
+	if (as_of)
+		snprintf(day, sizeof day, "%s", as_of);
+	else
+		res_today(day);
 	struct db_conn *c = db_acquire(app->db);
 	struct db_stmt *st;
 	json_t *arr = json_array();
 	int rc = -EIO;
-	if (prepare_keyed(c,
-			  SUMMARY_SELECT "AND setai_no = ? AND status = 1 ORDER BY CASE WHEN "
-					 "zokugara = '世帯主' THEN 0 ELSE 1 END, birth, atena_no",
-			  who->lg_code, setai_no, &st) != 0 ||
-	    state_rows(st, arr) < 0)
+	if (prepare_keyed(c, HOUSEHOLD_SELECT, who->lg_code, setai_no, &st) != 0)
+		goto out;
+	db_bind_text(st, 3, day);
+	db_bind_text(st, 4, day);
+	if (state_rows(st, arr) < 0)
 		goto out;
 	char detail[64];
-	snprintf(detail, sizeof detail, "household %s", setai_no);
+	snprintf(detail, sizeof detail, "household %s as of %s", setai_no, day);
 	if (json_array_size(arr) == 0) {
 		rc = audit_handover(app, who, "resident.read", NULL, false, detail, &arr, out);
 		goto out;

@@ -71,5 +71,8 @@ const struct db_migration resident_migrations[] = {
 	 " status INTEGER NOT NULL,"
 	 " PRIMARY KEY (resident_id, seq));",
 	 NULL},
+	/* the household as of a day (resident_household) looks versions up by
+	 * 世帯番号: a past member may be in another household today */
+	{2, "CREATE INDEX resident_versions_setai ON resident_versions(lg_code, setai_no)", NULL},
 	{0, NULL, NULL},
 };

@@ -463,6 +463,8 @@ const struct route resident_routes[] = {
 	{HTTP_POST, "/api/v1/residents/search", rweb_api_search_post, "resident.read", 0, NULL},
 	{HTTP_GET, "/api/v1/residents/:code", rweb_api_get, "resident.read", 0, NULL},
 	{HTTP_GET, "/api/v1/residents/:code/history", rweb_api_history, "resident.read", 0, NULL},
+	{HTTP_GET, "/api/v1/residents/:code/household", rweb_api_household, "resident.read", 0,
+	 NULL},
 	{HTTP_GET, "/api/v1/residents/:code/prefill", rweb_api_prefill, "resident.read", 0, NULL},
 	{HTTP_POST, "/api/v1/residents/:code/events", rweb_api_event, "resident.write", 0, NULL},
 	{HTTP_GET, "/api/v1/me/resident", rweb_api_me, "self.read", 0, NULL},

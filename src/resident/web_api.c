@@ -217,20 +217,67 @@ void rweb_api_search_post(struct req *r, struct res *s)
 	json_decref(in);
 }
 
+/* staff_read plus the 基準日 (?as_of=, NULL for today); NULL when refused
+ * (the answer is sent). */
+static const char *staff_read_as_of(struct req *r, struct res *s, struct resident_actor *who,
+				    const char **as_of)
+{
+	const char *code = staff_read(r, s, who), *err = NULL;
+	*as_of = NULL;
+	if (code && rweb_date(r, req_query(r, "as_of"), as_of, &err) != 0) {
+		res_problem(r, s, 400, "基準日（as_of）が正しくありません", err);
+		return NULL;
+	}
+	return code;
+}
+
 void rweb_api_get(struct req *r, struct res *s)
 {
 	struct resident_actor who;
-	const char *code = staff_read(r, s, &who);
+	const char *as_of;
+	const char *code = staff_read_as_of(r, s, &who, &as_of);
 	if (!code)
 		return;
-	const char *as_of = NULL, *err = NULL;
-	if (rweb_date(r, req_query(r, "as_of"), &as_of, &err) != 0) {
-		res_problem(r, s, 400, "基準日（as_of）が正しくありません", err);
-		return;
-	}
 	json_t *rec = NULL;
 	int rc = resident_get(r->app, &who, code, as_of, &rec);
 	reply_one(r, s, rc, rec);
+}
+
+/* GET /api/v1/residents/:code/household?purpose=&as_of=: the household the
+ * resident belonged to on the 基準日 (today when none), its members as they
+ * were that day — {juminhyo_code, setai_no, as_of, items}. Reading the
+ * resident (to learn the 世帯番号 of that day) and each member is audited
+ * with the purpose; a household with no active member that day (the
+ * resident had moved out, say) is an empty list. */
+void rweb_api_household(struct req *r, struct res *s)
+{
+	struct resident_actor who;
+	const char *as_of;
+	const char *code = staff_read_as_of(r, s, &who, &as_of);
+	if (!code)
+		return;
+	json_t *rec = NULL, *items = NULL;
+	int rc = resident_get(r->app, &who, code, as_of, &rec);
+	if (rc != 0) {
+		fail(r, s, rc, NULL);
+		return;
+	}
+	/* the day rec was read for (as_of or today), so both are of one day */
+	const char *day = arena_strdup(r->arena, rweb_str(rec, "as_of"));
+	const char *setai = arena_strdup(r->arena, rweb_str(rec, "setai_no"));
+	json_decref(rec);
+	rc = resident_household(r->app, &who, setai, day, &items);
+	if (rc == -ENOENT) {
+		items = json_array();
+	} else if (rc != 0) {
+		fail(r, s, rc, NULL);
+		return;
+	}
+	rweb_decorate_all(r, items);
+	rweb_strip_mynumber(items);
+	res_json(r, s, 200,
+		 json_pack("{s:s, s:s, s:s, s:s, s:o}", "juminhyo_code", code, "setai_no", setai,
+			   "as_of", day, "as_of_ja", rweb_date_ja(r, day), "items", items));
 }
 
 void rweb_api_history(struct req *r, struct res *s)
@@ -361,7 +408,8 @@ void rweb_api_me(struct req *r, struct res *s)
 	}
 	rweb_decorate(r, rec);
 	const char *setai = json_string_value(json_object_get(rec, "setai_no"));
-	if (setai && resident_household(r->app, &who, setai, &household) == 0) {
+	const char *day = rweb_str(rec, "as_of"); /* the day rec was read for */
+	if (setai && resident_household(r->app, &who, setai, *day ? day : NULL, &household) == 0) {
 		/* of the members only what わたしの情報 shows: no numbers, no
 		 * address, no ids */
 		json_t *members = json_array();

@@ -137,15 +137,16 @@ out:
 		rweb_wipe(r, q_raw, q);
 }
 
-/* The household list, with links to the other members' records for staff
- * (links true: each with its own view token) and without the current
- * member's own row marked twice. */
+/* The household list as of day (ISO), with links to the other members'
+ * records for staff (links true: each with its own view token and the
+ * 基準日 link_as_of, NULL for today) and without the current member's own
+ * row marked twice. */
 static json_t *household_rows(struct req *r, const struct resident_actor *who, const char *setai,
-			      const char *self_code, bool links, const char *pcode,
-			      const char *pother)
+			      const char *day, const char *link_as_of, const char *self_code,
+			      bool links, const char *pcode, const char *pother)
 {
 	json_t *hh = NULL;
-	if (!setai || !*setai || resident_household(r->app, who, setai, &hh) != 0)
+	if (!setai || !*setai || resident_household(r->app, who, setai, day, &hh) != 0)
 		return NULL;
 	rweb_decorate_all(r, hh);
 	rweb_strip_mynumber(hh);
@@ -160,8 +161,9 @@ static json_t *household_rows(struct req *r, const struct resident_actor *who, c
 			if (!json_is_string(json_object_get(m, *k)))
 				json_object_set_new(m, *k, json_string(""));
 		if (links)
-			json_object_set_new(m, "view_href",
-					    json_string(rweb_view_link(r, c, pcode, pother, NULL)));
+			json_object_set_new(
+				m, "view_href",
+				json_string(rweb_view_link(r, c, pcode, pother, link_as_of)));
 	}
 	return hh;
 }
@@ -190,15 +192,21 @@ static json_t *history_rows(struct req *r, const struct resident_actor *who, con
 	return rev;
 }
 
-/* Puts rec (decorated), its household and its 異動履歴 into ctx for the
- * detail page and わたしの情報; links: the household links to the members'
- * records (staff) with purpose pcode/pother. */
+/* Puts rec (decorated), its household on rec's day (its "as_of", which
+ * resident_get sets: the 基準日 or today) and its 異動履歴 into ctx for the
+ * detail page and わたしの情報, with household_as_of_ja the day of the
+ * household list in 和暦; links: the household links to the members'
+ * records (staff) with purpose pcode/pother and that 基準日. */
 static void show_record(struct req *r, json_t *ctx, const struct resident_actor *who,
 			const char *code, json_t *rec, bool links, const char *pcode,
-			const char *pother)
+			const char *pother, const char *as_of)
 {
 	rweb_decorate(r, rec);
-	json_t *hh = household_rows(r, who, rweb_str(rec, "setai_no"), code, links, pcode, pother);
+	/* the day rec was read for, so that both are of one day even at midnight */
+	const char *day = rweb_str(rec, "as_of");
+	json_object_set_new(ctx, "household_as_of_ja", json_string(rweb_date_ja(r, day)));
+	json_t *hh = household_rows(r, who, rweb_str(rec, "setai_no"), *day ? day : as_of, as_of,
+				    code, links, pcode, pother);
 	json_t *hist = history_rows(r, who, code);
 	if (hh)
 		json_object_set_new(ctx, "household", hh);
@@ -304,7 +312,7 @@ void rweb_page_detail(struct req *r, struct res *s)
 	json_object_set_new(ctx, "purpose_label", json_string(purpose));
 	if (as_of)
 		json_object_set_new(ctx, "as_of_ja", json_string(rweb_date_ja(r, as_of)));
-	show_record(r, ctx, &who, code, rec, true, pcode, pother);
+	show_record(r, ctx, &who, code, rec, true, pcode, pother, as_of);
 	json_object_set_new(ctx, "can_change", json_boolean(req_can(r, "resident.write")));
 	if (req_query(r, "changed"))
 		json_object_set_new(ctx, "notice", json_string("異動を記録しました。"));
@@ -456,6 +464,6 @@ void rweb_page_me(struct req *r, struct res *s)
 		page_fail(r, s, rc);
 		return;
 	}
-	show_record(r, ctx, &who, code, rec, false, NULL, NULL);
+	show_record(r, ctx, &who, code, rec, false, NULL, NULL, NULL);
 	page_render(r, s, 200, "resident_me", "わたしの情報", "info", ctx);
 }

@@ -129,6 +129,7 @@ void rweb_api_search(struct req *r, struct res *s);
 void rweb_api_search_post(struct req *r, struct res *s);
 void rweb_api_get(struct req *r, struct res *s);
 void rweb_api_history(struct req *r, struct res *s);
+void rweb_api_household(struct req *r, struct res *s);
 void rweb_api_prefill(struct req *r, struct res *s);
 void rweb_api_event(struct req *r, struct res *s);
 void rweb_api_me(struct req *r, struct res *s);

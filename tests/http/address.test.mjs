@@ -3,6 +3,7 @@
 // index is built at the first request), then `madoguchi address normalize`
 // and GET/POST /api/v1/address/normalize answer in JSON, NDJSON, CSV and
 // GeoJSON; bad requests get a 4xx problem with a Japanese title, never a 500.
+// Last, an ABR file imported while the server runs is seen without a restart.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -21,6 +22,50 @@ const TOWNS = 'pref,city,town,koaza,lat,lng\n'
 const API = '/api/v1/address/normalize';
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9fff]/;
 const ADDR = '和歌山県和歌山市松江北２丁目19-25';
+
+function crc32(bytes) {
+	let c = ~0;
+	for (const b of bytes) {
+		c ^= b;
+		for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+	}
+	return ~c >>> 0;
+}
+
+// A zip of one stored (uncompressed) member, UTF-8 name: as much of the
+// format as `madoguchi import abr` needs to read a file made here.
+function storedZip(name, text) {
+	const data = Buffer.from(text, 'utf8');
+	const fname = Buffer.from(name, 'utf8');
+	const crc = crc32(data);
+	const DOS_DATE = 0x21; // 1980-01-01
+	const local = Buffer.alloc(30);
+	local.writeUInt32LE(0x04034b50, 0);
+	local.writeUInt16LE(20, 4);
+	local.writeUInt16LE(0x0800, 6); // UTF-8 name
+	local.writeUInt16LE(DOS_DATE, 12);
+	local.writeUInt32LE(crc, 14);
+	local.writeUInt32LE(data.length, 18);
+	local.writeUInt32LE(data.length, 22);
+	local.writeUInt16LE(fname.length, 26);
+	const central = Buffer.alloc(46);
+	central.writeUInt32LE(0x02014b50, 0);
+	central.writeUInt16LE(20, 4);
+	central.writeUInt16LE(20, 6);
+	central.writeUInt16LE(0x0800, 8);
+	central.writeUInt16LE(DOS_DATE, 14);
+	central.writeUInt32LE(crc, 16);
+	central.writeUInt32LE(data.length, 20);
+	central.writeUInt32LE(data.length, 24);
+	central.writeUInt16LE(fname.length, 28);
+	const end = Buffer.alloc(22);
+	end.writeUInt32LE(0x06054b50, 0);
+	end.writeUInt16LE(1, 8);
+	end.writeUInt16LE(1, 10);
+	end.writeUInt32LE(central.length + fname.length, 12);
+	end.writeUInt32LE(local.length + fname.length + data.length, 16);
+	return Buffer.concat([local, fname, data, central, fname, end]);
+}
 
 describe('address normalizer', () => {
 	let data;
@@ -239,5 +284,35 @@ describe('address normalizer', () => {
 		assertProblem(await c.post(API, { body: 'q=x' }), 415);
 		const h = await c.get('/healthz');
 		assert.equal(h.status, 200);
+	});
+
+	// The registry is republished monthly: `madoguchi import abr` into the
+	// database of a running server must reach its answers without a restart.
+	it('a town imported while the server runs is found without a restart', { timeout: 90_000 }, async () => {
+		const NEW = '和歌山県和歌山市窓口町1番地';
+		const q = `${API}?q=${encodeURIComponent(NEW)}`;
+		let j = (await c.get(q)).json();
+		assert.equal(j.match_level, 'city', JSON.stringify(j));
+		const zip = path.join(data.dataDir, 'mt_town_madoguchi.csv.zip');
+		writeFileSync(zip, storedZip('mt_town_madoguchi.csv',
+			'lg_code,machiaza_id,machiaza_type,pref,city,oaza_cho,chome,rsdt_addr_flg\n'
+			+ '302015,0999001,1,和歌山県,和歌山市,窓口町,,0\n'));
+		const r = await data.cli(['import', 'abr', zip]);
+		assert.match(r.stdout, /town, 1 rows imported, 0 skipped/);
+		// the server checks every few seconds and rebuilds in the background
+		const deadline = Date.now() + 30_000;
+		for (;;) {
+			const res = await c.get(q);
+			assert.equal(res.status, 200, String(res));
+			j = res.json();
+			if (j.match_level !== 'city' || Date.now() > deadline) break;
+			await new Promise((resolve) => setTimeout(resolve, 250));
+		}
+		assert.equal(j.match_level, 'machiaza', JSON.stringify(j));
+		assert.equal(j.oaza_cho, '窓口町');
+		assert.equal(j.machiaza_id, '0999001');
+		assert.equal(j.lg_code, '302015');
+		// and the rebuilt index still holds everything it held before
+		checkMatsue((await c.get(`${API}?q=${encodeURIComponent(ADDR)}`)).json());
 	});
 });

@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { useServer } from './lib/suite.mjs';
-import { A, B } from './lib/server.mjs';
+import { A, B, sql } from './lib/server.mjs';
 import { assertProblem, htmlUnescape, inputValue, items } from './lib/client.mjs';
-import { HANAKO, ICHIRO, TARO, JIRO_B, importResidents, linkResident } from './lib/residents.mjs';
+import { HANAKO, ICHIRO, TARO, JIRO_B, importResidents, linkResident, withAtenaCheck } from './lib/residents.mjs';
 
 const ALL_MYNUMBERS = [HANAKO, ICHIRO, TARO, JIRO_B].map((p) => p.mynumber);
 const masked = (mn) => '********' + mn.slice(-4);
@@ -138,6 +138,7 @@ describe('resident record: console, portal and API', () => {
 			`/api/v1/residents/${HANAKO.juminhyo_code}?purpose=`,
 			`/api/v1/residents/${HANAKO.juminhyo_code}/history`,
 			`/api/v1/residents/${HANAKO.juminhyo_code}/prefill`,
+			`/api/v1/residents/${HANAKO.juminhyo_code}/household`,
 		]) {
 			const prob = assertProblem(await c.clerk.get(p), 400);
 			assert.match(`${prob.title} ${prob.detail ?? ''}`, /利用目的/, p);
@@ -200,6 +201,7 @@ describe('resident record: console, portal and API', () => {
 			['clerk', `/api/v1/residents/${HANAKO.juminhyo_code}?purpose=${P}`],
 			['clerk', `/api/v1/residents/${HANAKO.juminhyo_code}/history?purpose=${P}`],
 			['clerk', `/api/v1/residents/${HANAKO.juminhyo_code}/prefill?purpose=${P}`],
+			['clerk', `/api/v1/residents/${HANAKO.juminhyo_code}/household?purpose=${P}`],
 			['clerk', `/api/v1/residents?q=${encodeURIComponent('和歌山')}&purpose=${P}`],
 			['resident', '/api/v1/me/resident'],
 			['resident', `/api/v1/me/prefill?purpose=${P}`],
@@ -243,6 +245,7 @@ describe('resident record: console, portal and API', () => {
 			`/api/v1/residents/${TARO.juminhyo_code}?purpose=${P}`,
 			`/api/v1/residents/${TARO.juminhyo_code}/history?purpose=${P}`,
 			`/api/v1/residents/${TARO.juminhyo_code}/prefill?purpose=${P}`,
+			`/api/v1/residents/${TARO.juminhyo_code}/household?purpose=${P}`,
 			`/api/v1/residents?q=${encodeURIComponent('紀ノ川')}&purpose=${P}`,
 		]) {
 			const r = await c.resident.get(p);
@@ -265,6 +268,7 @@ describe('resident record: console, portal and API', () => {
 			`/api/v1/residents/${HANAKO.juminhyo_code}?purpose=${P}`,
 			`/api/v1/residents/${HANAKO.juminhyo_code}/history?purpose=${P}`,
 			`/api/v1/residents/${HANAKO.juminhyo_code}/prefill?purpose=${P}`,
+			`/api/v1/residents/${HANAKO.juminhyo_code}/household?purpose=${P}`,
 		]) {
 			const r = await c.bClerk.get(p);
 			assertProblem(r, 404);
@@ -497,6 +501,98 @@ describe('resident record: console, portal and API', () => {
 		const get = await w.page(`/staff/residents?q=${HANAKO.mynumber}&purpose=certificate`);
 		assert.equal(get.status, 400, 'a My Number in a GET URL is refused');
 		assertNoMyNumber(get, 'GET search page');
+	});
+
+	it('the household as of a 基準日: who had joined, left or died by then (API and console)', async () => {
+		// a family of its own, so the cases above are not disturbed: 転入 of the
+		// parents on 2000-04-01, 出生 of the daughter on 2012-05-05, her 世帯変更 to
+		// a household of her own on 2020-04-01, the mother's 死亡 on 2022-08-01
+		const S1 = withAtenaCheck('3000010'), S2 = withAtenaCheck('3000011');
+		const fam = (n, o) => ({
+			juminhyo_code: withAtenaCheck(`10000000${n}`), atena_no: withAtenaCheck(`20000${n}`),
+			setai_no: S1, address: '和歌山県和歌山市湊通丁北1丁目1番地', ...o,
+		});
+		const KOICHI = fam(10, { name: '有田 浩一', name_kana: 'アリダ コウイチ', birth: '1976-01-20', sex: 1, zokugara: '世帯主', event: 'tennyu', moved_in: '2000-04-01' });
+		const YUKO = fam(11, { name: '有田 裕子', name_kana: 'アリダ ユウコ', birth: '1974-03-03', sex: 2, zokugara: '妻', event: 'tennyu', moved_in: '2000-04-01' });
+		const SAKURA = fam(12, { name: '有田 さくら', name_kana: 'アリダ サクラ', birth: '2012-05-05', sex: 2, zokugara: '子', event: 'shussei', moved_in: '2012-05-05' });
+		await importResidents(ctx.srv, A.lg, [KOICHI, YUKO, SAKURA], 'household-family.csv');
+		const ev = async (who, json) => {
+			const r = await c.clerk.post(`/api/v1/residents/${who.juminhyo_code}/events`, { json });
+			assert.equal(r.status, 201, `${r}`);
+		};
+		await ev(SAKURA, { event: 'setai', date: '2020-04-01', setai_no: S2, zokugara: '世帯主' });
+		await ev(YUKO, { event: 'shibou', date: '2022-08-01' });
+
+		const hh = async (who, asOf) => {
+			const q = asOf ? `&as_of=${encodeURIComponent(asOf)}` : '';
+			const r = await c.clerk.get(`/api/v1/residents/${who.juminhyo_code}/household?purpose=${P}${q}`);
+			assert.equal(r.status, 200, `${asOf}: ${r}`);
+			assertNoMyNumber(r, 'household');
+			return r.json();
+		};
+		const names = (body) => items(body).map((m) => m.name);
+		// head first, then by birth (the wife is older than the head)
+		for (const [asOf, want] of [
+			['2011-01-01', [KOICHI, YUKO]], // before the daughter was born
+			['2012-05-05', [KOICHI, YUKO, SAKURA]], // the day of her 出生
+			['平成31年1月1日', [KOICHI, YUKO, SAKURA]],
+			['2020-03-31', [KOICHI, YUKO, SAKURA]],
+			['2020-04-01', [KOICHI, YUKO]], // she has a household of her own from this day
+			['2022-07-31', [KOICHI, YUKO]],
+			['2022-08-01', [KOICHI]], // the mother's 死亡
+			[null, [KOICHI]], // today
+		]) {
+			const body = await hh(KOICHI, asOf);
+			assert.deepEqual(names(body), want.map((m) => m.name), `as of ${asOf}`);
+			assert.equal(body.setai_no, S1);
+			assert.equal(body.juminhyo_code, KOICHI.juminhyo_code);
+		}
+		const old = await hh(KOICHI, '平成31年1月1日');
+		assert.equal(old.as_of, '2019-01-01');
+		assert.equal(old.as_of_ja, '平成31年1月1日');
+		assert.deepEqual(items(old).map((m) => m.zokugara), ['世帯主', '妻', '子']);
+		// the daughter: in her parents' household then, heading her own now
+		const then = await hh(SAKURA, '2019-01-01');
+		assert.equal(then.setai_no, S1);
+		assert.deepEqual(names(then), [KOICHI.name, YUKO.name, SAKURA.name]);
+		const now = await hh(SAKURA);
+		assert.equal(now.setai_no, S2);
+		assert.deepEqual(items(now).map((m) => [m.name, m.zokugara]), [[SAKURA.name, '世帯主']]);
+		// the deceased mother's household on the day of her death: without her
+		assert.deepEqual(names(await hh(YUKO, '2022-08-01')), [KOICHI.name]);
+		// before anyone moved in: 404, as for the record itself; bad dates: 400
+		assertProblem(await c.clerk.get(`/api/v1/residents/${KOICHI.juminhyo_code}/household?purpose=${P}&as_of=1999-12-31`), 404);
+		for (const bad of ['2020-02-30', encodeURIComponent('令和1年4月30日'), 'x'.repeat(300)])
+			assertProblem(await c.clerk.get(`/api/v1/residents/${KOICHI.juminhyo_code}/household?purpose=${P}&as_of=${bad}`), 400);
+		// each member read is on the member's own access record, with the day
+		const log = await sql(ctx.srv, `SELECT subject, detail, purpose FROM audit_log WHERE detail = 'household ${S1} as of 2019-01-01' ORDER BY seq`);
+		for (const m of [KOICHI, YUKO, SAKURA])
+			assert.ok(log.includes(`resident:${m.juminhyo_code}`), `no entry under ${m.name}: ${log}`);
+
+		// the console: the 基準日 form shows the household of that day, and says so
+		const w = ctx.client();
+		await w.formLogin(A.lg, A.clerk.login, A.clerk.password);
+		const f = await w.page(`/staff/residents/${KOICHI.juminhyo_code}`);
+		const csrf = inputValue(f.text, 'csrf');
+		const go = await w.submit(`/staff/residents/${KOICHI.juminhyo_code}`, { csrf, purpose: 'certificate', as_of: '平成31年1月1日' });
+		assert.equal(go.status, 303, `${go}`);
+		const d = await w.page(go.headers.get('location'));
+		assert.equal(d.status, 200, `${d}`);
+		assert.match(d.text, /<h2 id="household-head">世帯の構成員（平成31年1月1日現在）<\/h2>/);
+		for (const m of [YUKO, SAKURA]) assert.ok(d.text.includes(m.name), `the household of 2019 lists ${m.name}`);
+		// a member's link keeps the 基準日
+		const link = [...d.text.matchAll(/href="([^"]*)"/g)].map((m) => htmlUnescape(m[1])).find((h) => h.startsWith(`/staff/residents/${SAKURA.juminhyo_code}?`));
+		assert.match(link ?? '', /[?&]as_of=2019-01-01&/, `link ${link}`);
+		const sd = await w.page(link);
+		assert.equal(sd.status, 200, `${sd}`);
+		assert.match(sd.text, /世帯の構成員（平成31年1月1日現在）/);
+		assert.ok(sd.text.includes(KOICHI.name) && sd.text.includes(YUKO.name), 'her household of that day');
+		// today: the mother (deceased) and the daughter (left) are not listed
+		const today = await w.submit(`/staff/residents/${KOICHI.juminhyo_code}`, { csrf, purpose: 'certificate', as_of: '' });
+		const t = await w.page(today.headers.get('location'));
+		assert.equal(t.status, 200, `${t}`);
+		assert.match(t.text, /<h2 id="household-head">世帯の構成員（(令和|平成)[元0-9]+年[0-9]+月[0-9]+日現在）<\/h2>/);
+		for (const m of [YUKO, SAKURA]) assert.ok(!t.text.includes(m.name), `today's household does not list ${m.name}`);
 	});
 
 	it('the CLI exports with the Japanese header, and that file imports again', async () => {

@@ -25,6 +25,7 @@
 
 struct fixture {
 	char dir[64];
+	char url[1024]; /* the database to use instead of dir/t.db (PostgreSQL), or "" */
 	struct app app;
 };
 
@@ -36,7 +37,7 @@ static inline int fixture_open(struct fixture *f)
 	if (!f->app.keys)
 		return -1;
 	snprintf(path, sizeof path, "sqlite:%s/t.db", f->dir);
-	f->app.db = db_open(path, 3, err, sizeof err);
+	f->app.db = db_open(*f->url ? f->url : path, 3, err, sizeof err);
 	if (!f->app.db)
 		return -1;
 	struct db_conn *c = db_acquire(f->app.db);

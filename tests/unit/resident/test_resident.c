@@ -319,7 +319,7 @@ static void tenant_isolation(void **state)
 	json_decref(hits);
 	char out[13];
 	assert_int_equal(resident_mynumber(&f->app, &wb, "44444444444", out), -ENOENT);
-	assert_int_equal(resident_household(&f->app, &wb, s, &hits), 0);
+	assert_int_equal(resident_household(&f->app, &wb, s, NULL, &hits), 0);
 	assert_int_equal(json_array_size(hits), 1);
 	assert_string_equal(str(json_array_get(hits, 0), "name"), "別人 次郎");
 	json_decref(hits);
@@ -372,7 +372,7 @@ static void audit_of_reads(void **state)
 	struct resident_actor none = staff(LG_A, "");
 	assert_int_equal(resident_get(&f->app, &none, "66666666666", NULL, &o), -EINVAL);
 	assert_int_equal(resident_search(&f->app, &none, "タカハシ", NULL, 10, &o), -EINVAL);
-	assert_int_equal(resident_household(&f->app, &none, s, &o), -EINVAL);
+	assert_int_equal(resident_household(&f->app, &none, s, NULL, &o), -EINVAL);
 	assert_int_equal(resident_prefill(&f->app, &none, "66666666666", &o), -EINVAL);
 	assert_int_equal(resident_history(&f->app, &none, "66666666666", &o), -EINVAL);
 	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM audit_log WHERE action LIKE "
@@ -396,7 +396,7 @@ static void audit_of_reads(void **state)
 			       "'resident.search' AND subject IS NULL AND detail LIKE '1 "
 			       "hits%' AND detail NOT LIKE '%ﾀｶﾊｼ%'"),
 			 1);
-	assert_int_equal(resident_household(&f->app, &w, s, &o), 0);
+	assert_int_equal(resident_household(&f->app, &w, s, NULL, &o), 0);
 	json_decref(o);
 	assert_int_equal(resident_prefill(&f->app, &w, "66666666666", &o), 0);
 	assert_string_equal(str(o, "name"), "髙橋 太郎");
@@ -476,11 +476,11 @@ static void search_and_household(void **state)
 	assert_int_equal(resident_search(&f->app, &w, "", NULL, 10, &hits), -EINVAL);
 	assert_int_equal(resident_search(&f->app, &w, "山田", "昭和", 10, &hits), -EINVAL);
 	/* the household: head first */
-	assert_int_equal(resident_household(&f->app, &w, s, &hits), 0);
+	assert_int_equal(resident_household(&f->app, &w, s, NULL, &hits), 0);
 	assert_int_equal(json_array_size(hits), 2);
 	assert_string_equal(str(json_array_get(hits, 0), "zokugara"), "世帯主");
 	json_decref(hits);
-	assert_int_equal(resident_household(&f->app, &w, s2, &hits), 0);
+	assert_int_equal(resident_household(&f->app, &w, s2, NULL, &hits), 0);
 	assert_int_equal(json_array_size(hits), 1);
 	json_decref(hits);
 	/* prefill names the other members */
@@ -681,7 +681,7 @@ static void household_entries(void **state)
 	me.actor_id = "7";
 	me.actor_org = "本人";
 	me.self_code = "90000000001";
-	assert_int_equal(resident_household(&f->app, &me, s, &o), 0);
+	assert_int_equal(resident_household(&f->app, &me, s, NULL, &o), 0);
 	assert_int_equal(json_array_size(o), 2);
 	json_decref(o);
 	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM audit_log WHERE actor_id = '7' "
