@@ -108,6 +108,15 @@ static int check_roles(const char *kind, const char *const *roles, char *msg, si
 			return -EINVAL;
 		}
 	}
+	/* Separation of duties: whoever administers accounts does not also read
+	 * the resident record with the same account. */
+	if (roles_grant(roles, "users.admin") && roles_grant(roles, "resident.read")) {
+		snprintf(
+			msg, msglen,
+			"システム管理者の役割と住民記録を扱う役割は、同じアカウントに付けられません"
+			"（職務の分離）。");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -287,14 +296,20 @@ int account_find(struct db_conn *c, struct arena *a, const char *lg_code, const 
 	return read_account(c, st, a, out);
 }
 
-int account_set_roles(struct db_conn *c, const char *lg_code, int64_t id, const char *const *roles,
-		      char *msg, size_t msglen)
+int account_set_roles(struct db_conn *c, const char *lg_code, int64_t actor_id, int64_t id,
+		      const char *const *roles, char *msg, size_t msglen)
 {
 	struct arena *a = arena_new();
 	struct account acc;
 	int rc = account_get(c, a, lg_code, id, &acc);
 	if (rc < 0)
 		goto out;
+	if (id == actor_id) {
+		snprintf(msg, msglen,
+			 "自分自身の役割は変更できません。ほかの管理者に依頼してください。");
+		rc = -EPERM;
+		goto out;
+	}
 	if ((rc = check_roles(acc.kind, roles, msg, msglen)) < 0)
 		goto out;
 	if ((rc = db_begin_write(c)) < 0)

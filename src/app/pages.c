@@ -499,13 +499,19 @@ static void page_users_roles(struct req *r, struct res *s)
 		return;
 	}
 	char msg[256] = "";
-	int rc = account_set_roles(app_db(r), r->who.lg_code, id, form_roles(r), msg, sizeof msg);
+	int rc = account_set_roles(app_db(r), r->who.lg_code, r->who.account_id, id, form_roles(r),
+				   msg, sizeof msg);
 	if (rc == -ENOENT) {
 		res_problem(r, s, 404, "利用者が見つかりません", NULL);
 		return;
 	}
+	if (rc == -EPERM) {
+		char subj[32];
+		snprintf(subj, sizeof subj, "account:%lld", (long long)id);
+		platform_audit(r, "account.roles", subj, "役割の変更", "refused", "own roles");
+	}
 	if (rc != 0) {
-		render_users(r, s, 400,
+		render_users(r, s, rc == -EPERM ? 403 : 400,
 			     json_pack("{s:s}", "roles", *msg ? msg : "変更できませんでした。"),
 			     NULL, NULL);
 		return;

@@ -56,8 +56,13 @@ int account_get(struct db_conn *c, struct arena *a, const char *lg_code, int64_t
 		struct account *out);
 int account_find(struct db_conn *c, struct arena *a, const char *lg_code, const char *login,
 		 struct account *out);
-int account_set_roles(struct db_conn *c, const char *lg_code, int64_t id, const char *const *roles,
-		      char *msg, size_t msglen);
+/* Replaces the roles of account id. Refused with -EPERM and msg when id is
+ * actor_id (nobody changes their own roles), with -EINVAL and msg for a role
+ * that does not exist, does not fit the account's kind, or would join
+ * account administration and the resident record on one account; -ENOENT
+ * when the account is not of lg_code. */
+int account_set_roles(struct db_conn *c, const char *lg_code, int64_t actor_id, int64_t id,
+		      const char *const *roles, char *msg, size_t msglen);
 /* {id, login, display, kind, lg_code, roles[], totp_enabled, created} */
 json_t *account_json(const struct account *acc);
 /* [account_json…] of one municipality. */

@@ -3,7 +3,7 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServer } from './lib/suite.mjs';
-import { A } from './lib/server.mjs';
+import { A, sql } from './lib/server.mjs';
 import { assertProblem, inputValue, items } from './lib/client.mjs';
 
 const roleNames = (u) => (u.roles ?? []).map((r) => (typeof r === 'string' ? r : r.name)).sort();
@@ -55,6 +55,7 @@ describe('user and role administration', () => {
 			[{ kind: 'wizard' }, 'kind'],
 			[{ roles: ['no_such_role'] }, 'roles'],
 			[{ kind: 'resident', roles: ['sysadmin'] }, 'roles'],
+			[{ roles: ['sysadmin', 'shimin_clerk'] }, 'roles'],
 			[{ password: 'short' }, 'password'],
 		]) {
 			const r = await admin.post('/api/v1/admin/users', { json: { ...base, ...patch } });
@@ -80,6 +81,35 @@ describe('user and role administration', () => {
 		assertProblem(await admin.put(`/api/v1/admin/users/${u.id}/roles`, { json: { roles: ['no_such_role'] } }), 400);
 		assertProblem(await admin.put(`/api/v1/admin/users/${u.id}/roles`, { json: { roles: 'sysadmin' } }), 400);
 		assertProblem(await admin.put('/api/v1/admin/users/987654321/roles', { json: { roles: ['shimin_clerk'] } }), 404);
+	});
+
+	it('separation of duties: no one changes their own roles, administration and the resident record never share an account', async () => {
+		const list = items((await admin.get('/api/v1/admin/users')).json());
+		const self = list.find((x) => x.login === A.admin.login);
+		const clerk = list.find((x) => x.login === 'new-clerk');
+		assert.ok(self && clerk);
+		const own = await admin.put(`/api/v1/admin/users/${self.id}/roles`, { json: { roles: ['sysadmin', 'shimin_clerk'] } });
+		assert.match(assertProblem(own, 403).title, /自分自身/);
+		const same = await admin.put(`/api/v1/admin/users/${self.id}/roles`, { json: { roles: ['shimin_clerk'] } });
+		assertProblem(same, 403);
+		const both = await admin.put(`/api/v1/admin/users/${clerk.id}/roles`, { json: { roles: ['shimin_clerk', 'sysadmin'] } });
+		const p = assertProblem(both, 400);
+		assert.match(p.errors.roles, /職務の分離/);
+		const after = items((await admin.get('/api/v1/admin/users')).json());
+		assert.deepEqual(roleNames(after.find((x) => x.id === self.id)), ['sysadmin'], 'own roles unchanged');
+		assert.ok(!roleNames(after.find((x) => x.id === clerk.id)).includes('sysadmin'), 'no sysadmin given to a clerk account');
+		const me = await admin.me();
+		assert.ok(!me.permissions.includes('resident.read'));
+
+		// the HTML form refuses it too, and the refusal is in the audit log
+		const c = ctx.client();
+		assert.equal((await c.formLogin(A.lg, A.admin.login, A.admin.password)).status, 303);
+		const page = await c.page('/admin/users');
+		const form = await c.submit(`/admin/users/${self.id}/roles`, { csrf: inputValue(page.text, 'csrf'), roles: 'shimin_clerk' });
+		assert.equal(form.status, 403, `${form}`);
+		assert.match(form.text, /自分自身の役割は変更できません/);
+		const refused = await sql(ctx.srv, `SELECT COUNT(*) FROM audit_log WHERE action = 'account.roles' AND outcome = 'refused' AND subject = 'account:${self.id}'`);
+		assert.equal(Number(refused.trim()), 3, 'each refusal is in the audit log');
 	});
 
 	it('jobs: the dead-letter list and retry of an unknown job', async () => {
