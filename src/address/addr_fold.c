@@ -3,7 +3,10 @@
  * digits where they count something (二丁目, 十九番, 三号, 北二十四条, 一-二)
  * so that 二丁目 = ２丁目 = 2丁目, while 千代田 and 八王子 stay as they are
  * (八丁西町 becomes 8丁西町 on both sides, which is harmless), and a few
- * variant characters frequent in written addresses are unified. */
+ * variant characters frequent in written addresses are unified.
+ * addr_fold_variant is a second, narrower folding for place-name variants
+ * (舟/船) that name different towns in the data: it is used for fallback
+ * keys only, never for the town's own key. */
 #include <errno.h>
 #include <string.h>
 
@@ -138,4 +141,34 @@ int addr_fold(struct buf *out, struct buf *tmp, const char *s, size_t n)
 		i = end;
 	}
 	return buf_append(out, p + copied, len - copied);
+}
+
+/* Place-name variants that are distinct characters (not old/new forms, so
+ * jtext leaves them alone) but are written for one another in town names:
+ * 一之舟入町 for 京都市中京区's 一之船入町, 燈篭 for 燈籠, 舘 for 館. Every
+ * pair is three UTF-8 bytes on both sides, so the rewrite keeps offsets. They
+ * cannot go into addr_fold: 京都市中京区 has both 舟屋町 and 船屋町. */
+static const char *const variants[][2] = {
+	{"舟", "船"},
+	{"篭", "籠"},
+	{"舘", "館"},
+};
+
+bool addr_fold_variant(char *s, size_t n)
+{
+	bool found = false;
+	for (size_t i = 0; i + 3 <= n; i++) {
+		if (((unsigned char)s[i] & 0xF0) != 0xE0)
+			continue;
+		for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+			if (memcmp(s + i, variants[v][0], 3) == 0)
+				memcpy(s + i, variants[v][1], 3);
+			else if (memcmp(s + i, variants[v][1], 3) != 0)
+				continue;
+			found = true;
+			break;
+		}
+		i += 2;
+	}
+	return found;
 }

@@ -9,6 +9,7 @@
 
 #include "address/addr_internal.h"
 #include "common/arena.h"
+#include "common/utf8.h"
 #include "common/xalloc.h"
 
 #define KEY_MAX 1024
@@ -369,10 +370,17 @@ static void add_town_keys(struct build *b, uint32_t ti, uint32_t base)
 		return;
 	size_t n = strlen(k);
 	ix_add(ix, AK_TOWN, t->city, k, n, ti);
+	char alias[KEY_MAX];
+	/* 一之舟入町 for 一之船入町: the key with its place-name variants folded,
+	 * looked up only when the key as written finds no town */
+	if (n < sizeof alias) {
+		memcpy(alias, k, n);
+		if (addr_fold_variant(alias, n))
+			ix_add(ix, AK_TOWN_VARIANT, t->city, alias, n, ti);
+	}
 	/* 町 is often left out when written: 西川 for 西川町, 木之本西山 for
 	 * 木之本町西山. Each 町 after the first character gives an alias
 	 * without it (at most two, so the table stays small). */
-	char alias[KEY_MAX];
 	int made = 0;
 	for (size_t i = 3; i + 3 <= n && n < sizeof alias && made < 2; i++) {
 		if (memcmp(k + i, "町", 3) != 0)
@@ -556,6 +564,132 @@ static int load_town_names(struct build *b, struct db_conn *c)
 	return rc == DB_DONE ? 0 : -1;
 }
 
+/* A folded 大字 name of a municipality, for the suffix keys. */
+struct oaza_name {
+	uint32_t city;
+	const char *name;
+};
+
+static int cmp_oaza(const void *a, const void *b)
+{
+	const struct oaza_name *x = a, *y = b;
+	if (x->city != y->city)
+		return x->city < y->city ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The first of v[0..n) (sorted) not before s[0..len), by strncmp order. */
+static size_t lower_bound(const struct oaza_name *v, size_t n, const char *s, size_t len)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(v[mid].name, s, len);
+		if (c < 0 || (c == 0 && strlen(v[mid].name) < len))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool starts_with(const char *name, const char *s, size_t len)
+{
+	return strncmp(name, s, len) == 0;
+}
+
+/* Whether the prefix s[0..len) of a 大字 name of the municipality whose names
+ * are v[0..n) is a boundary at which residents drop it: it is itself a 大字
+ * of the municipality (四谷 for 四谷三栄町), or it ends with 町/村 and starts
+ * at least two of them (an old municipality: 河芸町 of 河芸町千里ヶ丘). */
+static bool prefix_boundary(const struct oaza_name *v, size_t n, const char *s, size_t len)
+{
+	size_t lb = lower_bound(v, n, s, len);
+	if (lb < n && strlen(v[lb].name) == len && starts_with(v[lb].name, s, len))
+		return true;
+	if (len < 3 || (memcmp(s + len - 3, "町", 3) != 0 && memcmp(s + len - 3, "村", 3) != 0))
+		return false;
+	return lb + 1 < n && starts_with(v[lb].name, s, len) && starts_with(v[lb + 1].name, s, len);
+}
+
+/* Whether s (NUL-terminated) is one of v[0..n). */
+static bool has_name(const struct oaza_name *v, size_t n, const char *s)
+{
+	size_t len = strlen(s), lb = lower_bound(v, n, s, len);
+	return lb < n && strcmp(v[lb].name, s) == 0;
+}
+
+/* One suffix key; a second prefix for the same key makes it ambiguous. */
+static void add_suffix(struct addr_index *ix, uint32_t city, const char *s, const char *prefix,
+		       size_t plen)
+{
+	size_t n = strlen(s);
+	uint32_t e = addr_ix_find(ix, AK_TOWN_SUFFIX, city, s, n);
+	if (e) {
+		ix->ents[e].value = ADDR_SFX_AMBIGUOUS;
+		return;
+	}
+	ix->sfx = grow(ix->sfx, ix->nsfx, &ix->cap_sfx, sizeof(*ix->sfx), 1024);
+	ix->sfx[ix->nsfx] = arena_strndup(ix->strings, prefix, plen);
+	ix_add(ix, AK_TOWN_SUFFIX, city, s, n, (uint32_t)ix->nsfx);
+	ix->nsfx++;
+}
+
+/* Suffix keys: residents write 三栄町 for 新宿区's 四谷三栄町, dropping the
+ * name of the old area. For each 大字 name of a municipality (folded, 小字
+ * rows aside), each end of it that follows a prefix_boundary of at least two
+ * characters and has at least two characters itself, and that is not a 大字
+ * name of the municipality by itself, is keyed to the prefix left out. */
+static int build_suffixes(struct build *b, struct db_conn *c)
+{
+	(void)c;
+	struct addr_index *ix = b->ix;
+	struct arena *names = arena_new();
+	struct oaza_name *v = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t ti = 0; ti < ix->ntowns; ti++) {
+		const struct addr_town *t = &ix->towns[ti];
+		if (t->koaza)
+			continue;
+		const char *k = fold(b, strip_aza(t->oaza_cho ? t->oaza_cho : ""));
+		if (!k || !*k || strlen(k) >= KEY_MAX)
+			continue;
+		if (n && v[n - 1].city == t->city && !strcmp(v[n - 1].name, k))
+			continue; /* the next 丁目 of the same 大字 */
+		v = grow(v, n, &cap, sizeof(*v), 4096);
+		v[n++] = (struct oaza_name){.city = t->city, .name = arena_strdup(names, k)};
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_oaza);
+	size_t u = 0; /* the same name may come from towns apart (ABR 住居表示 and 地番 rows) */
+	for (size_t i = 0; i < n; i++)
+		if (u == 0 || cmp_oaza(&v[u - 1], &v[i]) != 0)
+			v[u++] = v[i];
+	n = u;
+	for (size_t g = 0; g < n;) {
+		size_t end = g;
+		while (end < n && v[end].city == v[g].city)
+			end++;
+		for (size_t i = g; i < end; i++) {
+			const char *name = v[i].name;
+			size_t len = strlen(name), chars = 0, total = utf8_count(name, len);
+			for (size_t j = 0; j < len; j++) {
+				if (((unsigned char)name[j] & 0xC0) == 0x80)
+					continue;
+				if (chars >= 2 && total - chars >= 2 &&
+				    prefix_boundary(v + g, end - g, name, j) &&
+				    !has_name(v + g, end - g, name + j))
+					add_suffix(ix, v[g].city, name + j, name, j);
+				chars++;
+			}
+		}
+		g = end;
+	}
+	free(v);
+	arena_free(names);
+	return 0;
+}
+
 /* The rows of residences and parcels are sorted by lg_code, then
  * machiaza_id: the municipality is looked up once per run of rows. */
 struct row_cursor {
@@ -710,6 +844,7 @@ static void shrink(struct addr_index *ix)
 	SHRINK(ix->parcels, ix->nparcels, ix->cap_parcels);
 	SHRINK(ix->ents, ix->nents, ix->cap_ents);
 	SHRINK(ix->keys, ix->keys_len, ix->keys_cap);
+	SHRINK(ix->sfx, ix->nsfx, ix->cap_sfx);
 #undef SHRINK
 }
 
@@ -724,9 +859,11 @@ int addr_index_load(struct db_conn *c, struct addr_index **out, struct addr_inde
 	buf_init(&b.tmp, KEY_MAX * 4);
 	buf_init(&b.raw, KEY_MAX);
 	static const char *const what[] = {"prefectures",     "municipalities", "ABR towns",
-					   "towns.csv towns", "residences",     "parcels"};
+					   "towns.csv towns", "town suffixes",  "residences",
+					   "parcels"};
 	int (*const steps[])(struct build *, struct db_conn *) = {
-		load_prefs, load_cities, load_abr_towns, load_town_names, load_rsdt, load_parcels};
+		load_prefs,     load_cities, load_abr_towns, load_town_names,
+		build_suffixes, load_rsdt,   load_parcels};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
 		if (steps[i](&b, c) != 0) {
@@ -759,7 +896,8 @@ int addr_index_load(struct db_conn *c, struct addr_index **out, struct addr_inde
 					ix->cap_towns * sizeof(*ix->towns) +
 					ix->cap_blocks * sizeof(*ix->blocks) +
 					ix->cap_rsdts * sizeof(*ix->rsdts) +
-					ix->cap_parcels * sizeof(*ix->parcels),
+					ix->cap_parcels * sizeof(*ix->parcels) +
+					ix->cap_sfx * sizeof(*ix->sfx),
 			.seconds = now_s() - t0};
 	}
 	*out = ix;
@@ -777,6 +915,7 @@ void addr_index_free(struct addr_index *ix)
 	free(ix->blocks);
 	free(ix->rsdts);
 	free(ix->parcels);
+	free(ix->sfx);
 	free(ix->ents);
 	free(ix->keys);
 	free(ix->slots);

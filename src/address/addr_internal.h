@@ -11,19 +11,29 @@
 /* Appends the matching form of s[0..n) to out (tmp is scratch). Returns 0,
  * -EILSEQ (not UTF-8), -E2BIG or -EIO. */
 int addr_fold(struct buf *out, struct buf *tmp, const char *s, size_t n);
+/* Rewrites the place-name variants of an addr_fold result in place (舟 → 船,
+ * 篭 → 籠, 舘 → 館; lengths kept). Returns whether s holds a character of
+ * a pair, in either form. Applied to the town keys (those holding one go
+ * into AK_TOWN_VARIANT) and to the input when no town matched as written. */
+bool addr_fold_variant(char *s, size_t n);
 
 /* Kinds of key in the one hash table. Each key lives in a scope: the parent
  * it is looked up under (a prefecture, a city, a town) or 0. */
 enum addr_kind {
-	AK_PREF = 1,   /* scope 0; value: pref index */
-	AK_CITY,       /* scope pref index + 1, or 0 for any prefecture; value: city */
-	AK_TOWN,       /* scope city index; value: town */
-	AK_TOWN_ALIAS, /* scope city index; value: town (町 left out: 西川 for 西川町) */
-	AK_KOAZA,      /* scope town index; value: town (a 小字 under its 大字) */
-	AK_BLOCK,      /* scope town index; key "12"; value: block */
-	AK_RSDT,       /* scope town index; key "12-3" or "12-3-4"; value: residence */
-	AK_PARCEL,     /* scope town index; key "103" / "103-3" / "103-3-1"; value: parcel */
-	AK_TOWN_ID,    /* build only: scope city index, key machiaza_id */
+	AK_PREF = 1,     /* scope 0; value: pref index */
+	AK_CITY,         /* scope pref index + 1, or 0 for any prefecture; value: city */
+	AK_TOWN,         /* scope city index; value: town */
+	AK_TOWN_ALIAS,   /* scope city index; value: town (町 left out: 西川 for 西川町) */
+	AK_KOAZA,        /* scope town index; value: town (a 小字 under its 大字) */
+	AK_BLOCK,        /* scope town index; key "12"; value: block */
+	AK_RSDT,         /* scope town index; key "12-3" or "12-3-4"; value: residence */
+	AK_PARCEL,       /* scope town index; key "103" / "103-3" / "103-3-1"; value: parcel */
+	AK_TOWN_VARIANT, /* scope city index; the AK_TOWN key through addr_fold_variant,
+			  * for keys holding one of its characters; value: town */
+	AK_TOWN_SUFFIX,  /* scope city index; key: the end of a 大字 name (三栄町 of
+			  * 四谷三栄町); value: index in sfx[] (the prefix left out),
+			  * or ADDR_SFX_AMBIGUOUS when two names of the city end so */
+	AK_TOWN_ID,      /* build only: scope city index, key machiaza_id */
 	AK_NKINDS
 };
 
@@ -69,6 +79,8 @@ struct addr_parcel {
 	double lat, lon;
 };
 
+#define ADDR_SFX_AMBIGUOUS UINT32_MAX
+
 struct addr_hent {
 	uint64_t hash;
 	uint32_t key_off, value, next; /* next: another entry with the same key, or 0 */
@@ -95,6 +107,9 @@ struct addr_index {
 	uint32_t *slots;
 	size_t mask;
 	size_t max_len[AK_NKINDS]; /* longest key of each kind, in bytes */
+	/* the prefixes of AK_TOWN_SUFFIX (四谷 for 三栄町), folded, in strings */
+	const char **sfx;
+	size_t nsfx, cap_sfx;
 	/* the shared index only (addr_shared.c): references held, under its
 	 * lock, and the registry generation read before the build */
 	size_t refs;

@@ -43,10 +43,12 @@ const char *addr_level_name(enum addr_level l)
 	return (unsigned)l < sizeof names / sizeof names[0] ? names[l] : "error";
 }
 
-/* The folded input being matched. */
+/* The folded input being matched, and scratch room for the fallbacks'
+ * rewritten copies of it (NULL in those copies). */
 struct text {
 	const char *p;
 	size_t len;
+	struct buf *scratch;
 };
 
 static size_t skip_ws(const struct text *t, size_t i)
@@ -240,9 +242,10 @@ static void match_numbers(const struct addr_index *ix, const struct text *t, siz
 }
 
 /* 松江北2-19-25: a town written with its 丁目 number and a dash. Looks up
- * "<name><digits>丁目" where name runs from i to the first digit. */
-static uint32_t town_by_dash(const struct addr_index *ix, uint32_t city, const struct text *t,
-			     size_t i, size_t *end)
+ * "<name><digits>丁目" (of kind AK_TOWN or AK_TOWN_VARIANT) where name runs
+ * from i to the first digit. */
+static uint32_t town_by_dash(const struct addr_index *ix, enum addr_kind kind, uint32_t city,
+			     const struct text *t, size_t i, size_t *end)
 {
 	size_t max = ix->max_len[AK_TOWN];
 	size_t d = i;
@@ -261,7 +264,7 @@ static uint32_t town_by_dash(const struct addr_index *ix, uint32_t city, const s
 		return 0;
 	memcpy(key, t->p + i, kn);
 	memcpy(key + kn, "丁目", 6);
-	uint32_t hit = addr_ix_find(ix, AK_TOWN, city, key, kn + 6);
+	uint32_t hit = addr_ix_find(ix, kind, city, key, kn + 6);
 	if (hit)
 		*end = e;
 	return hit;
@@ -271,8 +274,8 @@ static uint32_t town_by_dash(const struct addr_index *ix, uint32_t city, const s
  * 西中筋通北小路通上る丸屋町. When no town starts at i, the town is looked
  * for right after the last 上ル/下ル/西入/東入 (or る/入ル forms) within
  * the next few dozen characters. */
-static uint32_t kyoto_town(const struct addr_index *ix, uint32_t city, const struct text *t,
-			   size_t i, size_t *end)
+static uint32_t kyoto_town(const struct addr_index *ix, enum addr_kind kind, uint32_t city,
+			   const struct text *t, size_t i, size_t *end)
 {
 	static const char *const marks[] = {"上ル",   "下ル",   "上る",   "下る", "西入ル",
 					    "東入ル", "西入る", "東入る", "西入", "東入"};
@@ -286,7 +289,7 @@ static uint32_t kyoto_town(const struct addr_index *ix, uint32_t city, const str
 				after = j + strlen(marks[m]);
 				break;
 			}
-	return after ? longest(ix, AK_TOWN, city, t, after, end) : 0;
+	return after ? longest(ix, kind, city, t, after, end) : 0;
 }
 
 /* The reading that takes town (ending the name at end) with its 小字 and
@@ -312,27 +315,23 @@ static void town_reading(const struct addr_index *ix, const struct text *t, uint
 	match_numbers(ix, t, r->end, r);
 }
 
-/* The town and below. Up to three ways to read the town are each followed
- * to the end and the deepest reading wins (on a tie, the one that reads
- * further, then the plain name): the longest name; the 丁目 written as a
- * number and a dash (太田4-13 may be 太田 parcel 4-13 or 太田4丁目 block
- * 13); a name with its 町 left out. Kyoto's street form is the fallback. */
-static void match_town(const struct addr_index *ix, const struct text *t, size_t i,
-		       struct reading *r)
+/* The readings of the town at p with the town keys of kind (AK_TOWN, or
+ * AK_TOWN_VARIANT on the variant text). Up to three ways to read the town
+ * are each followed to the end and the deepest reading wins (on a tie, the
+ * one that reads further, then the plain name): the longest name; the 丁目
+ * written as a number and a dash (太田4-13 may be 太田 parcel 4-13 or 太田4丁目
+ * block 13); a name with its 町 left out. Kyoto's street form is the
+ * fallback. Returns whether any town was read (r is left alone if not). */
+static bool read_towns(const struct addr_index *ix, const struct text *t, size_t p,
+		       enum addr_kind kind, struct reading *r)
 {
-	i = skip_ws(t, i);
-	size_t p = i;
-	if (at(t, p, "大字"))
-		p += 6;
-	else if (at(t, p, "字"))
-		p += 3;
 	size_t ends[3] = {0, 0, 0};
 	uint32_t cand[3];
-	cand[0] = longest(ix, AK_TOWN, r->city, t, p, &ends[0]);
-	cand[1] = town_by_dash(ix, r->city, t, p, &ends[1]);
-	cand[2] = longest(ix, AK_TOWN_ALIAS, r->city, t, p, &ends[2]);
+	cand[0] = longest(ix, kind, r->city, t, p, &ends[0]);
+	cand[1] = town_by_dash(ix, kind, r->city, t, p, &ends[1]);
+	cand[2] = kind == AK_TOWN ? longest(ix, AK_TOWN_ALIAS, r->city, t, p, &ends[2]) : 0;
 	if (!cand[0] && !cand[1] && !cand[2])
-		cand[0] = kyoto_town(ix, r->city, t, p, &ends[0]);
+		cand[0] = kyoto_town(ix, kind, r->city, t, p, &ends[0]);
 	struct reading base = *r;
 	bool found = false;
 	for (int c = 0; c < 3; c++) {
@@ -344,6 +343,90 @@ static void match_town(const struct addr_index *ix, const struct text *t, size_t
 			*r = x;
 		found = true;
 	}
+	return found;
+}
+
+/* 和歌山市12-45 for 十二番丁45: a bare number where the town's name is that
+ * number and 番丁 (or 番町). Taken only when the number after it is a parcel
+ * or residence of that town: a bare number is otherwise a 地番. */
+static bool numbered_town(const struct addr_index *ix, const struct text *t, size_t p,
+			  struct reading *r)
+{
+	size_t d = p;
+	while (d < t->len && is_digit(t->p[d]) && d - p < 4)
+		d++;
+	if (d == p || d >= t->len || t->p[d] != '-' || t->p[p] == '0')
+		return false;
+	static const char *const units[] = {"番丁", "番町"};
+	char key[16];
+	for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+		memcpy(key, t->p + p, d - p);
+		memcpy(key + (d - p), units[u], 6);
+		uint32_t e = addr_ix_find(ix, AK_TOWN, r->city, key, d - p + 6);
+		if (!e || addr_ix_next(ix, e))
+			continue;
+		struct reading x = *r;
+		town_reading(ix, t, ix->ents[e].value, d, &x);
+		if (x.level >= ADDR_RESIDENTIAL_BLOCK) {
+			*r = x;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The town written without the prefix that AK_TOWN_SUFFIX keys it to
+ * (三栄町 for 四谷三栄町): the input is read again with the prefix put back,
+ * and the reading is taken when its town covers the whole suffix. A suffix
+ * that ends two names of the municipality gives no reading. */
+static bool suffix_town(const struct addr_index *ix, const struct text *t, size_t p,
+			struct reading *r)
+{
+	size_t send = 0;
+	uint32_t e = longest(ix, AK_TOWN_SUFFIX, r->city, t, p, &send);
+	if (!e || !t->scratch || ix->ents[e].value == ADDR_SFX_AMBIGUOUS)
+		return false;
+	const char *prefix = ix->sfx[ix->ents[e].value];
+	size_t plen = strlen(prefix);
+	struct buf *b = t->scratch;
+	buf_reset(b);
+	if (buf_append(b, prefix, plen) != 0 || buf_append(b, t->p + p, t->len - p) != 0)
+		return false;
+	struct text v = {.p = b->p, .len = b->len, .scratch = NULL};
+	struct reading x = *r;
+	if (!read_towns(ix, &v, 0, AK_TOWN, &x) || x.end < plen + (send - p))
+		return false;
+	x.end = x.end - plen + p;
+	*r = x;
+	return true;
+}
+
+/* The town and below: the town's name as written (read_towns); failing
+ * that, with its place-name variants folded (一之舟入町), as a bare number
+ * (numbered_town), or as the end of a longer name (suffix_town). */
+static void match_town(const struct addr_index *ix, const struct text *t, size_t i,
+		       struct reading *r)
+{
+	i = skip_ws(t, i);
+	size_t p = i;
+	if (at(t, p, "大字"))
+		p += 6;
+	else if (at(t, p, "字"))
+		p += 3;
+	if (read_towns(ix, t, p, AK_TOWN, r))
+		return;
+	if (t->scratch) {
+		struct buf *b = t->scratch;
+		buf_reset(b);
+		if (buf_append(b, t->p, t->len) == 0 && addr_fold_variant(b->p + p, b->len - p)) {
+			struct text v = {.p = b->p, .len = b->len, .scratch = NULL};
+			if (read_towns(ix, &v, p, AK_TOWN_VARIANT, r))
+				return;
+		}
+	}
+	if (p < t->len && is_digit(t->p[p]) && numbered_town(ix, t, p, r))
+		return;
+	suffix_town(ix, t, p, r);
 }
 
 /* Municipality and below, under prefecture pref (UINT32_MAX: any). */
@@ -480,7 +563,7 @@ void addr_normalize(const struct addr_index *ix, struct addr_work *w, const char
 		return;
 	}
 	squeeze_name_spaces(&w->in);
-	struct text t = {.p = w->in.p ? w->in.p : "", .len = w->in.len};
+	struct text t = {.p = w->in.p ? w->in.p : "", .len = w->in.len, .scratch = &w->tmp};
 	size_t i = skip_postal(&t, skip_ws(&t, 0));
 	struct reading best = {.level = ADDR_UNKNOWN,
 			       .end = i,

@@ -123,6 +123,38 @@ static void variant_kanji(void **state)
 	assert_string_equal(fold("大澤"), fold("大沢"));
 }
 
+/* The second, narrower folding (fallback keys only): 舟/船, 篭/籠, 舘/館 in
+ * place, lengths kept, true when either form of a pair is there. */
+static void place_name_variants(void **state)
+{
+	(void)state;
+	char s[64];
+	snprintf(s, sizeof s, "%s", fold("一之舟入町"));
+	size_t n = strlen(s);
+	assert_true(addr_fold_variant(s, n));
+	assert_int_equal(strlen(s), n);
+	char want[64];
+	snprintf(want, sizeof want, "%s", fold("一之船入町"));
+	assert_string_equal(s, want);
+	/* the target form counts too: the key 一之船入町 is a variant key */
+	assert_true(addr_fold_variant(want, strlen(want)));
+	assert_string_equal(want, s);
+	snprintf(s, sizeof s, "一乗寺燈篭本町舘山");
+	assert_true(addr_fold_variant(s, strlen(s)));
+	assert_string_equal(s, "一乗寺燈籠本町館山");
+	/* nothing to do: false, text unchanged (addr_fold does not fold them) */
+	snprintf(s, sizeof s, "四谷三栄町2-8");
+	assert_false(addr_fold_variant(s, strlen(s)));
+	assert_string_equal(s, "四谷三栄町2-8");
+	assert_string_equal(fold("舟屋町"), "舟屋町");
+	/* a cut character at the end and stray bytes are left alone */
+	static const char cut[] = "\xE8\x88";
+	snprintf(s, sizeof s, "%s", cut);
+	assert_false(addr_fold_variant(s, strlen(s)));
+	assert_memory_equal(s, cut, 2);
+	assert_false(addr_fold_variant(s, 0));
+}
+
 static void width_and_dashes(void **state)
 {
 	(void)state;
@@ -179,11 +211,12 @@ static void empty_and_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(chome_numerals),   cmocka_unit_test(banchi_numerals),
-		cmocka_unit_test(jo_numerals),      cmocka_unit_test(names_keep_their_kanji),
-		cmocka_unit_test(ga_between_kanji), cmocka_unit_test(variant_kanji),
-		cmocka_unit_test(width_and_dashes), cmocka_unit_test(invisible_characters),
-		cmocka_unit_test(invalid_utf8),     cmocka_unit_test(empty_and_bounded),
+		cmocka_unit_test(chome_numerals),      cmocka_unit_test(banchi_numerals),
+		cmocka_unit_test(jo_numerals),         cmocka_unit_test(names_keep_their_kanji),
+		cmocka_unit_test(ga_between_kanji),    cmocka_unit_test(variant_kanji),
+		cmocka_unit_test(width_and_dashes),    cmocka_unit_test(invisible_characters),
+		cmocka_unit_test(invalid_utf8),        cmocka_unit_test(empty_and_bounded),
+		cmocka_unit_test(place_name_variants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

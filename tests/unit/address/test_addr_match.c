@@ -72,7 +72,24 @@ static const char TOWNS_CSV[] = "pref,city,town,koaza,lat,lng\n"
 				"青森県,上北郡横浜町,字三保野,,41.078676,141.251239\n"
 				"京都府,宇治市,莵道,,34.904244,135.827041\n"
 				"京都府,宇治市,莵道,森本,34.902174,135.807193\n"
-				"北海道,札幌市北区,北二十四条西十丁目,,43.089735,141.334547\n";
+				"北海道,札幌市北区,北二十四条西十丁目,,43.089735,141.334547\n"
+				/* shortened names: suffixes and place-name variants */
+				"東京都,新宿区,四谷一丁目,,35.685906,139.728799\n"
+				"東京都,新宿区,四谷三栄町,,35.688757,139.725668\n"
+				"東京都,新宿区,四谷本塩町,,35.689053,139.729776\n"
+				"東京都,大田区,蒲田一丁目,,35.565696,139.719843\n"
+				"東京都,大田区,蒲田本町一丁目,,35.557417,139.715744\n"
+				"東京都,大田区,田園調布一丁目,,35.589326,139.671359\n"
+				"東京都,大田区,田園調布本町,,35.585089,139.674611\n"
+				"東京都,青梅市,本町,,35.790713,139.259518\n"
+				"東京都,青梅市,御岳一丁目,,35.794616,139.184934\n"
+				"東京都,青梅市,御岳本町,,35.809062,139.178353\n"
+				"三重県,津市,河芸町上野,,34.792673,136.544948\n"
+				"三重県,津市,河芸町千里ヶ丘,,34.804854,136.545846\n"
+				"京都府,京都市中京区,一之船入町,,35.01217,135.769483\n"
+				"京都府,京都市中京区,舟屋町,,35.016906,135.765784\n"
+				"京都府,京都市中京区,船屋町,,35.005594,135.766252\n";
+#define TOWNS_CSV_ROWS 24
 
 static int group_setup(void **state)
 {
@@ -116,7 +133,7 @@ static int group_setup(void **state)
 		return -1;
 	struct abr_import_stats st;
 	if (towns_import_file(&fx.app, towns, ABR_ABORT, stderr, NULL, &st, err, sizeof err) != 0 ||
-	    st.rows != 9) {
+	    st.rows != TOWNS_CSV_ROWS) {
 		fprintf(stderr, "import towns: %s\n", err);
 		return -1;
 	}
@@ -698,6 +715,136 @@ static void cho_variants(void **state)
 	}
 }
 
+/* One shortened or variant spelling and what it must give: town (NULL: none,
+ * level city) and what is left in others. */
+struct short_case {
+	const char *in, *lg_city, *oaza_cho, *others;
+	enum addr_level level;
+	double lat, lon;
+};
+
+static void check_short(const struct short_case *c)
+{
+	char lg[128];
+	lg_of("SELECT lg_code FROM abr_city WHERE COALESCE(city, '') || COALESCE(ward, '') = ?",
+	      c->lg_city, lg);
+	struct addr_result r;
+	norm(c->in, &r);
+	level_is(&r, c->level, c->in);
+	eq(r.lg_code, lg, "lg_code", c->in);
+	eq(r.oaza_cho, c->oaza_cho, "oaza_cho", c->in);
+	eq(r.others, c->others, "others", c->in);
+	if (c->oaza_cho)
+		point_is(&r, c->lat, c->lon, ADDR_MACHIAZA, c->in);
+}
+
+/* The end of a longer name (三栄町 for 四谷三栄町, from the Geolonia test
+ * set): read when exactly one name of the municipality ends so after a
+ * boundary (a 大字 of its own, or an old 町/村 starting two names). */
+static void town_written_without_its_prefix(void **state)
+{
+	(void)state;
+	need_data();
+	static const struct short_case cases[] = {
+		{"東京都新宿区三栄町２－８", "新宿区", "四谷三栄町", "2-8", ADDR_MACHIAZA,
+		 35.688757, 139.725668},
+		{"新宿区三栄町17-16", "新宿区", "四谷三栄町", "17-16", ADDR_MACHIAZA, 35.688757,
+		 139.725668},
+		{"新宿区 本塩町 四谷ビル3階", "新宿区", "四谷本塩町", "四谷ビル3階", ADDR_MACHIAZA,
+		 35.689053, 139.729776},
+		{"三重県津市千里ヶ丘1", "津市", "河芸町千里ヶ丘", "1", ADDR_MACHIAZA, 34.804854,
+		 136.545846},
+		{"津市千里が丘", "津市", "河芸町千里ヶ丘", NULL, ADDR_MACHIAZA, 34.804854,
+		 136.545846},
+		/* written in full, as before */
+		{"新宿区四谷三栄町2-8", "新宿区", "四谷三栄町", "2-8", ADDR_MACHIAZA, 35.688757,
+		 139.725668},
+		/* a direct match is not displaced: 本町 is a town of 青梅市 (and the
+		 * end of 御岳本町) */
+		{"東京都青梅市本町1", "青梅市", "本町", "1", ADDR_MACHIAZA, 35.790713, 139.259518},
+		{"青梅市御岳本町", "青梅市", "御岳本町", NULL, ADDR_MACHIAZA, 35.809062,
+		 139.178353},
+		/* ambiguous: 本町 ends 蒲田本町 and 田園調布本町 in 大田区 */
+		{"東京都大田区本町1丁目", "大田区", NULL, "本町1丁目", ADDR_CITY, 0, 0},
+		{"大田区本町", "大田区", NULL, "本町", ADDR_CITY, 0, 0},
+		/* no boundary: 四谷三 is no name of its own, and 町 is one character */
+		{"新宿区栄町", "新宿区", NULL, "栄町", ADDR_CITY, 0, 0},
+		{"新宿区町1", "新宿区", NULL, "町1", ADDR_CITY, 0, 0},
+		/* 河 is one character: no boundary there */
+		{"津市芸町上野", "津市", NULL, "芸町上野", ADDR_CITY, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		check_short(&cases[i]);
+	/* the other way round works as before: the 丁目 of 四谷 by its number */
+	struct addr_result r;
+	norm("新宿区四谷1-2", &r);
+	level_is(&r, ADDR_MACHIAZA_DETAIL, "新宿区四谷1-2");
+	eq(r.oaza_cho, "四谷", "oaza_cho", "新宿区四谷1-2");
+	eq(r.chome, "一丁目", "chome", "新宿区四谷1-2");
+	/* 大田区蒲田本町1丁目 in full still reads */
+	norm("大田区蒲田本町1丁目", &r);
+	level_is(&r, ADDR_MACHIAZA_DETAIL, "大田区蒲田本町1丁目");
+	eq(r.oaza_cho, "蒲田本町", "oaza_cho", "大田区蒲田本町1丁目");
+}
+
+/* 舟 for 船 (Geolonia test set: 一之舟入町), also in Kyoto's street form;
+ * 中京区 has both 舟屋町 and 船屋町, and each keeps its own name. */
+static void place_name_variant_spellings(void **state)
+{
+	(void)state;
+	need_data();
+	static const struct short_case cases[] = {
+		{"京都府京都市中京区河原町二条下ル一之舟入町537-50", "京都市中京区", "一之船入町",
+		 "537-50", ADDR_MACHIAZA, 35.01217, 135.769483},
+		{"京都市中京区一之舟入町", "京都市中京区", "一之船入町", NULL, ADDR_MACHIAZA,
+		 35.01217, 135.769483},
+		{"京都市中京区一之船入町", "京都市中京区", "一之船入町", NULL, ADDR_MACHIAZA,
+		 35.01217, 135.769483},
+		{"京都市中京区舟屋町", "京都市中京区", "舟屋町", NULL, ADDR_MACHIAZA, 35.016906,
+		 135.765784},
+		{"京都市中京区船屋町", "京都市中京区", "船屋町", NULL, ADDR_MACHIAZA, 35.005594,
+		 135.766252},
+		/* no town whatever the variant */
+		{"京都市中京区舟木町", "京都市中京区", NULL, "舟木町", ADDR_CITY, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		check_short(&cases[i]);
+}
+
+/* 和歌山市12-45 for 十二番丁45 (Geolonia test set): a bare number read as
+ * the town N番丁 only when the number after it is there in that town. */
+static void numbered_bancho_town(void **state)
+{
+	(void)state;
+	need_data();
+	char t[3][128];
+	sql_row("SELECT t.machiaza_id, t.oaza_cho, p.prc_id FROM abr_town t JOIN abr_parcel p "
+		"ON p.lg_code = t.lg_code AND p.machiaza_id = t.machiaza_id WHERE "
+		"t.lg_code = '302015' AND t.oaza_cho = '十二番丁' AND p.prc_num1 = ? AND "
+		"COALESCE(p.prc_num2, '') = ''",
+		"45", NULL, t, 3);
+	static const char *const inputs[] = {"和歌山県和歌山市12-45", "和歌山市１２－４５",
+					     "和歌山市十二番丁45", "和歌山市12番丁45"};
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		struct addr_result r;
+		norm(inputs[i], &r);
+		level_is(&r, ADDR_PARCEL, inputs[i]);
+		eq(r.oaza_cho, t[1], "oaza_cho", inputs[i]);
+		eq(r.machiaza_id, t[0], "machiaza_id", inputs[i]);
+		eq(r.prc_id, t[2], "prc_id", inputs[i]);
+		eq(r.others, NULL, "others", inputs[i]);
+	}
+	/* no such parcel, no 番丁 of that number, no dash: no town */
+	static const char *const none[] = {"和歌山市12-99999", "和歌山市99-1", "和歌山市12",
+					   "和歌山市012-45"};
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+		struct addr_result r;
+		norm(none[i], &r);
+		level_is(&r, ADDR_CITY, none[i]);
+		eq(r.oaza_cho, NULL, "oaza_cho", none[i]);
+	}
+}
+
 static void prefecture_and_city_levels(void **state)
 {
 	(void)state;
@@ -1136,6 +1283,9 @@ int main(void)
 		cmocka_unit_test(towns_csv_rows),
 		cmocka_unit_test(others_without_the_separating_dash),
 		cmocka_unit_test(cho_variants),
+		cmocka_unit_test(town_written_without_its_prefix),
+		cmocka_unit_test(place_name_variant_spellings),
+		cmocka_unit_test(numbered_bancho_town),
 		cmocka_unit_test(prefecture_and_city_levels),
 		cmocka_unit_test(hostile_input_in_bounded_time),
 		cmocka_unit_test(json_output),
