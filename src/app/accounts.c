@@ -1,11 +1,14 @@
 /* Municipalities and accounts (see platform.h): creation with validation,
- * look-up always scoped to one lg_code, role assignment. */
+ * look-up always scoped to one lg_code, role assignment, and the help an
+ * administrator gives at the counter (unlock, second factor, password,
+ * disable, certificate revocation). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
 #include <time.h>
 
+#include "app/dispatch.h"
 #include "app/platform.h"
 #include "app/roles.h"
 #include "auth/password.h"
@@ -340,10 +343,14 @@ json_t *account_json(const struct account *acc)
 	json_t *roles = json_array();
 	for (const char **p = acc->roles; p && *p; p++)
 		json_array_append_new(roles, json_string(*p));
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:I}", "id", (json_int_t)acc->id,
-			 "login", acc->login, "display", acc->display, "kind", acc->kind, "lg_code",
-			 acc->lg_code, "roles", roles, "totp_enabled", acc->totp_enabled,
-			 "disabled", acc->disabled, "created_ms", (json_int_t)acc->created_ms);
+	bool locked = acc->locked_until_ms > platform_now_ms();
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:I, s:i, s:I}", "id",
+			 (json_int_t)acc->id, "login", acc->login, "display", acc->display, "kind",
+			 acc->kind, "lg_code", acc->lg_code, "roles", roles, "totp_enabled",
+			 acc->totp_enabled, "disabled", acc->disabled, "locked", locked,
+			 "locked_until_ms", (json_int_t)(locked ? acc->locked_until_ms : 0),
+			 "failed_logins", acc->failed_logins, "created_ms",
+			 (json_int_t)acc->created_ms);
 }
 
 json_t *account_list(struct db_conn *c, struct arena *a, const char *lg_code)
@@ -365,4 +372,285 @@ json_t *account_list(struct db_conn *c, struct arena *a, const char *lg_code)
 			json_array_append_new(arr, account_json(&acc));
 	}
 	return arr;
+}
+
+/* ---- help at the counter ---- */
+
+static const struct {
+	const char *name, *key, *purpose, *done;
+} action_tab[ACCOUNT_ACTION_COUNT] = {
+	[ACCOUNT_UNLOCK] = {"account.unlock", "unlock", "窓口での支援（ログインのロックの解除）",
+			    "ロックを解除しました。"},
+	[ACCOUNT_TOTP_RESET] =
+		{"account.totp_reset", "totp-reset", "窓口での支援（確認コードの再設定）",
+		 "確認コード（2段階認証）の設定を解除しました。次回はパスワードだけで"
+		 "ログインできます。本人に、もう一度設定してもらってください。"},
+	[ACCOUNT_PASSWORD_RESET] = {"account.password_reset", "password",
+				    "窓口での支援（パスワードの再設定）",
+				    "パスワードを再設定しました。ログイン中の画面と API "
+				    "トークンはすべて無効にしました。"},
+	[ACCOUNT_DISABLE] = {"account.disable", "disable", "アカウントの利用停止",
+			     "アカウントの利用を停止しました。ログイン中の画面と API "
+			     "トークンはすべて無効にしました。"},
+	[ACCOUNT_ENABLE] = {"account.enable", "enable", "アカウントの利用再開",
+			    "アカウントの利用を再開しました。"},
+	[ACCOUNT_CERT_REVOKE] = {"account.cert_revoke", "cert-revoke",
+				 "窓口での支援（ログイン用電子証明書の登録の取り消し）",
+				 "電子証明書の登録を取り消しました。"},
+};
+
+const char *account_action_name(enum account_action what)
+{
+	return (unsigned)what < ACCOUNT_ACTION_COUNT ? action_tab[what].name : "account.unknown";
+}
+
+const char *account_action_key(enum account_action what)
+{
+	return (unsigned)what < ACCOUNT_ACTION_COUNT ? action_tab[what].key : "";
+}
+
+const char *account_action_done_ja(enum account_action what)
+{
+	return (unsigned)what < ACCOUNT_ACTION_COUNT ? action_tab[what].done : "";
+}
+
+/* Runs sql with parameters (?1 an id, ?2 lg_code). Returns the number of
+ * rows changed or a negative DB error. */
+static int64_t run_id_lg(struct db_conn *c, const char *sql, int64_t id, const char *lg_code)
+{
+	struct db_stmt *st;
+	int rc = db_prepare(c, sql, &st);
+	if (rc < 0)
+		return rc;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, lg_code);
+	rc = db_step(st);
+	int64_t n = db_changes(st);
+	db_done(st);
+	return rc < 0 ? rc : n;
+}
+
+/* Ends every session and API token of the account (in the caller's
+ * transaction). */
+static int revoke_credentials(struct db_conn *c, const char *lg_code, int64_t id)
+{
+	int64_t n = run_id_lg(c, "DELETE FROM sessions WHERE account_id = ? AND lg_code = ?", id,
+			      lg_code);
+	if (n >= 0)
+		n = run_id_lg(c,
+			      "UPDATE api_tokens SET revoked = 1 WHERE account_id = ? AND "
+			      "lg_code = ? AND revoked = 0",
+			      id, lg_code);
+	return n < 0 ? (int)n : 0;
+}
+
+static int set_password(struct db_conn *c, const char *lg_code, int64_t id, const char *hash)
+{
+	struct db_stmt *st;
+	/* a new password also ends the lock-out: the person is at the counter */
+	int rc = db_prepare(c,
+			    "UPDATE accounts SET password_hash = ?, failed_logins = 0, "
+			    "locked_until_ms = 0 WHERE id = ? AND lg_code = ?",
+			    &st);
+	if (rc < 0)
+		return rc;
+	db_bind_text(st, 1, hash);
+	db_bind_int64(st, 2, id);
+	db_bind_text(st, 3, lg_code);
+	rc = db_step(st);
+	db_done(st);
+	return rc < 0 ? rc : revoke_credentials(c, lg_code, id);
+}
+
+/* Deletes certificate cert_id of account id; its fingerprint goes to fp.
+ * Returns 0, 1 when the account has no such certificate, or a DB error
+ * (whose codes overlap -errno values, hence the positive 1). */
+static int revoke_cert(struct db_conn *c, const char *lg_code, int64_t id, int64_t cert_id,
+		       char *fp, size_t fpsz)
+{
+	struct db_stmt *st;
+	int rc = db_prepare(c,
+			    "SELECT fingerprint FROM certificates WHERE id = ? AND account_id = ? "
+			    "AND lg_code = ?",
+			    &st);
+	if (rc < 0)
+		return rc;
+	db_bind_int64(st, 1, cert_id);
+	db_bind_int64(st, 2, id);
+	db_bind_text(st, 3, lg_code);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		snprintf(fp, fpsz, "%s", db_col_text(st, 0));
+	db_done(st);
+	if (rc < 0)
+		return rc;
+	if (rc != DB_ROW)
+		return 1;
+	rc = db_prepare(
+		c, "DELETE FROM certificates WHERE id = ? AND account_id = ? AND lg_code = ?", &st);
+	if (rc < 0)
+		return rc;
+	db_bind_int64(st, 1, cert_id);
+	db_bind_int64(st, 2, id);
+	db_bind_text(st, 3, lg_code);
+	rc = db_step(st);
+	db_done(st);
+	if (rc < 0)
+		return rc;
+	/* A session does not record which certificate started it: end every
+	 * certificate session of the account, so a lost card's is among them. */
+	int64_t n = run_id_lg(c,
+			      "DELETE FROM sessions WHERE account_id = ? AND lg_code = ? AND "
+			      "method = 'certificate'",
+			      id, lg_code);
+	return n < 0 ? (int)n : 0;
+}
+
+int account_admin_act(struct req *r, enum account_action what, int64_t id, const char *password,
+		      int64_t cert_id, char *msg, size_t msglen)
+{
+	struct db_conn *c = app_db(r);
+	const char *lg = r->who.lg_code;
+	struct arena *a = arena_new();
+	char hash[PASSWORD_HASH_SIZE], subj[32], fp[80] = "";
+	struct account acc;
+	int rc;
+	bool began = false;
+	hash[0] = '\0';
+	msg[0] = '\0';
+	if ((unsigned)what >= ACCOUNT_ACTION_COUNT) {
+		rc = -EINVAL;
+		goto out;
+	}
+	snprintf(subj, sizeof subj, "account:%lld", (long long)id);
+	rc = account_get(c, a, lg, id, &acc);
+	if (rc < 0) {
+		rc = rc == -ENOENT ? -ENOENT : -EIO;
+		goto out;
+	}
+	if (id == r->who.account_id) {
+		/* Separation of duties, as for roles: another administrator acts,
+		 * after checking the person at the counter. */
+		snprintf(msg, msglen,
+			 "ご自身のアカウントには、この操作はできません。ほかの管理者に依頼して"
+			 "ください。");
+		platform_audit(r, action_tab[what].name, subj, action_tab[what].purpose, "refused",
+			       "own account");
+		rc = -EPERM;
+		goto out;
+	}
+	if (what == ACCOUNT_PASSWORD_RESET) {
+		const char *why = NULL;
+		if (!password || password_policy_check(password, strlen(password), &why) != 0) {
+			snprintf(msg, msglen, "%s",
+				 why ? why : "新しいパスワードを入力してください。");
+			rc = -EINVAL;
+			goto out;
+		}
+		if (password_hash(password, strlen(password), NULL, hash) != 0) {
+			rc = -EIO;
+			goto out;
+		}
+	}
+	if (db_begin_write(c) < 0) {
+		rc = -EIO;
+		goto out;
+	}
+	began = true;
+	int64_t n = 0;
+	switch (what) {
+	case ACCOUNT_UNLOCK:
+		n = run_id_lg(c,
+			      "UPDATE accounts SET failed_logins = 0, locked_until_ms = 0 WHERE id "
+			      "= ? AND lg_code = ?",
+			      id, lg);
+		break;
+	case ACCOUNT_TOTP_RESET:
+		n = run_id_lg(c,
+			      "UPDATE accounts SET totp_enabled = 0, totp_secret = NULL, "
+			      "totp_last_step = 0 WHERE id = ? AND lg_code = ?",
+			      id, lg);
+		break;
+	case ACCOUNT_PASSWORD_RESET:
+		n = set_password(c, lg, id, hash);
+		break;
+	case ACCOUNT_DISABLE:
+		n = run_id_lg(c, "UPDATE accounts SET disabled = 1 WHERE id = ? AND lg_code = ?",
+			      id, lg);
+		if (n >= 0)
+			n = revoke_credentials(c, lg, id);
+		break;
+	case ACCOUNT_ENABLE:
+		n = run_id_lg(c, "UPDATE accounts SET disabled = 0 WHERE id = ? AND lg_code = ?",
+			      id, lg);
+		break;
+	case ACCOUNT_CERT_REVOKE:
+		n = revoke_cert(c, lg, id, cert_id, fp, sizeof fp);
+		if (n == 1) {
+			rc = -ENOENT;
+			goto out;
+		}
+		break;
+	default:
+		n = -EINVAL;
+		break;
+	}
+	if (n < 0 || db_commit(c) < 0) {
+		rc = -EIO;
+		goto out;
+	}
+	began = false;
+	if (platform_audit(r, action_tab[what].name, subj, action_tab[what].purpose, "ok",
+			   fp[0] ? fp : NULL) != 0) {
+		rc = -EIO;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (began)
+		db_rollback(c);
+	sodium_memzero(hash, sizeof hash);
+	arena_free(a);
+	return rc;
+}
+
+json_t *account_certificates(struct db_conn *c, const char *lg_code, int64_t id)
+{
+	json_t *arr = json_array();
+	struct db_stmt *st;
+	if (db_prepare(c,
+		       "SELECT id, subject, issuer, serial, fingerprint, not_after_ms, created_ms "
+		       "FROM certificates WHERE account_id = ? AND lg_code = ? ORDER BY id LIMIT "
+		       "100",
+		       &st) != 0)
+		return arr;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, lg_code);
+	while (db_step(st) == DB_ROW)
+		json_array_append_new(
+			arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "id",
+				       (json_int_t)db_col_int64(st, 0), "subject",
+				       db_col_text(st, 1), "issuer", db_col_text(st, 2), "serial",
+				       db_col_text(st, 3), "fingerprint", db_col_text(st, 4),
+				       "not_after_ms", (json_int_t)db_col_int64(st, 5),
+				       "created_ms", (json_int_t)db_col_int64(st, 6)));
+	db_done(st);
+	return arr;
+}
+
+bool account_totp_is_pending(struct db_conn *c, const char *lg_code, int64_t id)
+{
+	struct db_stmt *st;
+	bool pending = false;
+	if (db_prepare(c,
+		       "SELECT CASE WHEN totp_secret IS NOT NULL AND totp_enabled = 0 THEN 1 ELSE "
+		       "0 END FROM accounts WHERE id = ? AND lg_code = ?",
+		       &st) != 0)
+		return false;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, lg_code);
+	if (db_step(st) == DB_ROW)
+		pending = db_col_int64(st, 0) != 0;
+	db_done(st);
+	return pending;
 }

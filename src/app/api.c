@@ -1,6 +1,7 @@
 /* The JSON API under /api/v1: the twin of every page, for programs and for
  * the browser tests. Errors are RFC 9457 problem documents. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -315,6 +316,125 @@ static void api_users_roles(struct req *r, struct res *s)
 	res_json(r, s, 200, account_json(&acc));
 }
 
+/* ---- help at the counter (account_admin_act) ---- */
+
+/* The account of the administrator's municipality with its certificates, or
+ * NULL when it is not there. */
+static json_t *user_detail(struct req *r, int64_t id)
+{
+	struct account acc;
+	if (account_get(app_db(r), r->arena, r->who.lg_code, id, &acc) != 0)
+		return NULL;
+	json_t *out = account_json(&acc);
+	json_object_set_new(out, "totp_pending",
+			    json_boolean(!acc.totp_enabled &&
+					 account_totp_is_pending(app_db(r), r->who.lg_code, id)));
+	json_object_set_new(out, "certificates",
+			    account_certificates(app_db(r), r->who.lg_code, id));
+	return out;
+}
+
+static void api_user_get(struct req *r, struct res *s)
+{
+	int64_t id;
+	json_t *out = req_param_id(r, "id", &id) ? user_detail(r, id) : NULL;
+	if (!out) {
+		res_problem(r, s, 404, "利用者が見つかりません", NULL);
+		return;
+	}
+	char subj[32];
+	snprintf(subj, sizeof subj, "account:%lld", (long long)id);
+	if (platform_audit(r, "account.read", subj, "利用者アカウントの管理（窓口での支援）", "ok",
+			   NULL) != 0) {
+		json_decref(out);
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		return;
+	}
+	res_json(r, s, 200, out);
+}
+
+/* Runs what on the :id account and answers with its new state. */
+static void user_act(struct req *r, struct res *s, enum account_action what, const char *password)
+{
+	int64_t id, cert_id = 0;
+	if (!req_param_id(r, "id", &id) ||
+	    (what == ACCOUNT_CERT_REVOKE && !req_param_id(r, "cert_id", &cert_id))) {
+		res_problem(r, s, 404, "利用者が見つかりません", NULL);
+		return;
+	}
+	char msg[256];
+	int rc = account_admin_act(r, what, id, password, cert_id, msg, sizeof msg);
+	if (rc == -ENOENT) {
+		res_problem(r, s, 404,
+			    what == ACCOUNT_CERT_REVOKE ? "電子証明書が見つかりません" :
+							  "利用者が見つかりません",
+			    NULL);
+		return;
+	}
+	if (rc == -EPERM) {
+		res_problem(r, s, 403, "ご自身のアカウントには、この操作はできません", msg);
+		return;
+	}
+	if (rc == -EINVAL) {
+		res_problem_fields(r, s, 400, "入力内容を確認してください",
+				   json_pack("{s:s}", "password", msg));
+		return;
+	}
+	json_t *out = rc == 0 ? user_detail(r, id) : NULL;
+	if (!out) {
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		return;
+	}
+	json_object_set_new(out, "message", json_string(account_action_done_ja(what)));
+	res_json(r, s, 200, out);
+}
+
+static void api_user_unlock(struct req *r, struct res *s)
+{
+	user_act(r, s, ACCOUNT_UNLOCK, NULL);
+}
+
+static void api_user_totp_reset(struct req *r, struct res *s)
+{
+	user_act(r, s, ACCOUNT_TOTP_RESET, NULL);
+}
+
+static void api_user_password(struct req *r, struct res *s)
+{
+	json_t *in = req_json(r, s);
+	if (!in)
+		return;
+	const char *pw = jstr(in, "password");
+	if (!pw) {
+		json_decref(in);
+		res_problem_fields(r, s, 400, "入力内容を確認してください",
+				   json_pack("{s:s}", "password",
+					     "新しいパスワードを文字列で指定してください。"));
+		return;
+	}
+	user_act(r, s, ACCOUNT_PASSWORD_RESET, pw);
+	/* jansson's copy of the password is wiped before it is freed */
+	json_t *v = json_object_get(in, "password");
+	size_t n = json_string_length(v);
+	sodium_memzero((void *)json_string_value(v), n);
+	json_decref(in);
+}
+
+static void api_user_disable(struct req *r, struct res *s)
+{
+	user_act(r, s, ACCOUNT_DISABLE, NULL);
+}
+
+static void api_user_enable(struct req *r, struct res *s)
+{
+	user_act(r, s, ACCOUNT_ENABLE, NULL);
+}
+
+static void api_user_cert_revoke(struct req *r, struct res *s)
+{
+	user_act(r, s, ACCOUNT_CERT_REVOKE, NULL);
+}
+
 static void api_jobs(struct req *r, struct res *s)
 {
 	const char *state = req_query(r, "state");
@@ -376,6 +496,15 @@ const struct route api_routes[] = {
 	{HTTP_GET, "/api/v1/admin/users", api_users, "users.admin", 0, NULL},
 	{HTTP_POST, "/api/v1/admin/users", api_users_create, "users.admin", 0, NULL},
 	{HTTP_PUT, "/api/v1/admin/users/:id/roles", api_users_roles, "users.admin", 0, NULL},
+	{HTTP_GET, "/api/v1/admin/users/:id", api_user_get, "users.admin", 0, NULL},
+	{HTTP_POST, "/api/v1/admin/users/:id/unlock", api_user_unlock, "users.admin", 0, NULL},
+	{HTTP_POST, "/api/v1/admin/users/:id/totp/reset", api_user_totp_reset, "users.admin", 0,
+	 NULL},
+	{HTTP_POST, "/api/v1/admin/users/:id/password", api_user_password, "users.admin", 0, NULL},
+	{HTTP_POST, "/api/v1/admin/users/:id/disable", api_user_disable, "users.admin", 0, NULL},
+	{HTTP_POST, "/api/v1/admin/users/:id/enable", api_user_enable, "users.admin", 0, NULL},
+	{HTTP_DELETE, "/api/v1/admin/users/:id/certificates/:cert_id", api_user_cert_revoke,
+	 "users.admin", 0, NULL},
 	{HTTP_GET, "/api/v1/admin/jobs", api_jobs, "jobs.admin", 0, NULL},
 	{HTTP_POST, "/api/v1/admin/jobs/:id/retry", api_jobs_retry, "jobs.admin", 0, NULL},
 	{HTTP_GET, "/api/v1/admin/audit/verify", api_audit_verify, "audit.verify", 0, NULL},

@@ -246,6 +246,12 @@ static const char *action_ja(const char *action)
 		{"account.read", "アカウント情報の閲覧"},
 		{"account.create", "アカウントの作成"},
 		{"account.roles", "役割の変更"},
+		{"account.unlock", "ログインのロックの解除"},
+		{"account.totp_reset", "確認コード（2段階認証）の設定の解除"},
+		{"account.password_reset", "パスワードの再設定"},
+		{"account.disable", "アカウントの利用停止"},
+		{"account.enable", "アカウントの利用再開"},
+		{"account.cert_revoke", "ログイン用電子証明書の登録の取り消し"},
 		{"self.read", "ご自身による閲覧"},
 		{"account.totp_begin", "確認コード（2段階認証）の設定開始"},
 		{"account.totp", "確認コード（2段階認証）の有効化"},
@@ -422,14 +428,16 @@ static void render_users(struct req *r, struct res *s, int status, json_t *error
 			json_array_append_new(
 				labels, json_pack("{s:s}", "label", rd ? rd->label : have[k]));
 		}
-		json_array_append_new(users,
-				      json_pack("{s:O?, s:O?, s:O?, s:s, s:O?, s:o, s:o}", "id",
-						json_object_get(u, "id"), "login",
-						json_object_get(u, "login"), "display",
-						json_object_get(u, "display"), "kind_label",
-						kind && !strcmp(kind, "resident") ? "住民" : "職員",
-						"disabled", json_object_get(u, "disabled"), "roles",
-						labels, "role_choices", role_choices(have, kind)));
+		json_array_append_new(
+			users,
+			json_pack("{s:O?, s:O?, s:O?, s:s, s:O?, s:O?, s:O?, s:o, s:o}", "id",
+				  json_object_get(u, "id"), "login", json_object_get(u, "login"),
+				  "display", json_object_get(u, "display"), "kind_label",
+				  kind && !strcmp(kind, "resident") ? "住民" : "職員", "disabled",
+				  json_object_get(u, "disabled"), "locked",
+				  json_object_get(u, "locked"), "totp_enabled",
+				  json_object_get(u, "totp_enabled"), "roles", labels,
+				  "role_choices", role_choices(have, kind)));
 	}
 	json_decref(list);
 	json_t *ctx = json_object();
@@ -522,6 +530,194 @@ static void page_users_roles(struct req *r, struct res *s)
 	res_redirect(r, s, "/admin/users?updated=1");
 }
 
+/* ---- one account: its state and the help given at the counter ---- */
+
+/* The form names of the actions that need the confirmation box ticked: the
+ * ones that take something away from the person. */
+static bool needs_confirm(enum account_action what)
+{
+	return what == ACCOUNT_TOTP_RESET || what == ACCOUNT_PASSWORD_RESET ||
+	       what == ACCOUNT_DISABLE || what == ACCOUNT_CERT_REVOKE;
+}
+
+/* What went wrong with a form on /admin/users/<id>: the message, the id of
+ * the control it is about (for the error summary's link), the template key
+ * of the form that marks it (invalid.<slot>) or the certificate whose box
+ * was not ticked. */
+struct user_error {
+	const char *msg, *field, *slot;
+	int64_t cert_id;
+};
+
+/* The template key of an action's form ("totp-reset" → "totp_reset"). */
+static const char *action_slot(struct arena *a, enum account_action what)
+{
+	char *k = arena_strdup(a, account_action_key(what));
+	for (char *p = k; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return k;
+}
+
+/* Renders /admin/users/<id> with an optional notice and error (NULL: none). */
+static void render_user(struct req *r, struct res *s, int status, int64_t id, const char *notice,
+			const struct user_error *err)
+{
+	struct account acc;
+	if (account_get(app_db(r), r->arena, r->who.lg_code, id, &acc) != 0) {
+		res_problem(r, s, 404, "利用者が見つかりません", NULL);
+		return;
+	}
+	bool locked = acc.locked_until_ms > platform_now_ms();
+	json_t *a = json_pack(
+		"{s:I, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:i, s:o}", "id", (json_int_t)acc.id,
+		"login", acc.login, "display", acc.display, "kind_label",
+		strcmp(acc.kind, "resident") ? "職員" : "住民", "disabled", acc.disabled, "locked",
+		locked, "totp_enabled", acc.totp_enabled, "totp_pending",
+		!acc.totp_enabled && account_totp_is_pending(app_db(r), r->who.lg_code, id),
+		"failed_logins", acc.failed_logins, "roles", role_labels(acc.roles));
+	if (locked)
+		json_object_set_new(a, "locked_until",
+				    json_string(jst_time(r->arena, acc.locked_until_ms)));
+	json_t *certs = account_certificates(app_db(r), r->who.lg_code, id);
+	size_t i;
+	json_t *c;
+	json_array_foreach (certs, i, c) {
+		json_int_t cid = json_integer_value(json_object_get(c, "id"));
+		json_int_t na = json_integer_value(json_object_get(c, "not_after_ms"));
+		json_int_t cr = json_integer_value(json_object_get(c, "created_ms"));
+		json_object_set_new(c, "not_after", json_string(jst_time(r->arena, na)));
+		json_object_set_new(c, "created", json_string(jst_time(r->arena, cr)));
+		json_object_set_new(c, "account_id", json_integer(acc.id));
+		if (err && err->cert_id == cid)
+			json_object_set_new(c, "confirm_error", json_string(err->msg));
+	}
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "account", a);
+	json_object_set_new(ctx, "certificates", certs);
+	json_object_set_new(ctx, "self", json_boolean(id == r->who.account_id));
+	if (notice)
+		json_object_set_new(ctx, "notice", json_string(notice));
+	if (err) {
+		json_object_set_new(ctx, "error", json_string(err->msg));
+		if (err->field)
+			json_object_set_new(ctx, "error_field", json_string(err->field));
+		if (err->slot)
+			json_object_set_new(ctx, "invalid",
+					    json_pack("{s:s}", err->slot, err->msg));
+	}
+	page_render(r, s, status, "admin_user",
+		    arena_printf(r->arena, "%s さんのアカウント", acc.display), "users", ctx);
+}
+
+static void page_user(struct req *r, struct res *s)
+{
+	int64_t id;
+	struct account acc;
+	if (!req_param_id(r, "id", &id) ||
+	    account_get(app_db(r), r->arena, r->who.lg_code, id, &acc) != 0) {
+		res_problem(r, s, 404, "利用者が見つかりません", NULL);
+		return;
+	}
+	char subj[32];
+	snprintf(subj, sizeof subj, "account:%lld", (long long)id);
+	if (platform_audit(r, "account.read", subj, "利用者アカウントの管理（窓口での支援）", "ok",
+			   NULL) != 0) {
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		return;
+	}
+	const char *done = req_query(r, "done"), *notice = NULL;
+	for (int w = 0; done && w < ACCOUNT_ACTION_COUNT; w++)
+		if (!strcmp(done, account_action_key((enum account_action)w)))
+			notice = account_action_done_ja((enum account_action)w);
+	render_user(r, s, 200, id, notice, NULL);
+}
+
+/* The POST of one action's form: checks the confirmation box, acts, and
+ * redirects to the account's page with the result (or shows it again with
+ * the reason). */
+static void user_form(struct req *r, struct res *s, enum account_action what)
+{
+	int64_t id, cert_id = 0;
+	if (!req_param_id(r, "id", &id) ||
+	    (what == ACCOUNT_CERT_REVOKE && !req_param_id(r, "cert_id", &cert_id))) {
+		res_problem(r, s, 404, "利用者が見つかりません", NULL);
+		return;
+	}
+	const char *confirm = req_form(r, "confirm");
+	if (needs_confirm(what) && (!confirm || strcmp(confirm, "yes") != 0)) {
+		/* the id of the form's confirmation box (admin_user.html) */
+		struct user_error e = {
+			.msg = "本人確認を済ませたことを確かめる欄にチェックを入れてから、もう一度"
+			       "操作してください。",
+			.field = what == ACCOUNT_CERT_REVOKE ?
+					 arena_printf(r->arena, "confirm-cert-%lld",
+						      (long long)cert_id) :
+					 arena_printf(r->arena, "confirm-%s",
+						      account_action_key(what)),
+			.slot = what == ACCOUNT_CERT_REVOKE ? NULL : action_slot(r->arena, what),
+			.cert_id = what == ACCOUNT_CERT_REVOKE ? cert_id : 0,
+		};
+		render_user(r, s, 400, id, NULL, &e);
+		return;
+	}
+	char msg[256];
+	int rc = account_admin_act(r, what, id, req_form(r, "password"), cert_id, msg, sizeof msg);
+	if (rc == -ENOENT) {
+		res_problem(r, s, 404,
+			    what == ACCOUNT_CERT_REVOKE ? "電子証明書が見つかりません" :
+							  "利用者が見つかりません",
+			    NULL);
+		return;
+	}
+	if (rc == -EPERM || rc == -EINVAL) {
+		struct user_error e = {.msg = msg};
+		if (rc == -EINVAL) {
+			e.field = "password";
+			e.slot = "password_input";
+		}
+		render_user(r, s, rc == -EPERM ? 403 : 400, id, NULL, &e);
+		return;
+	}
+	if (rc != 0) {
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		return;
+	}
+	res_redirect(r, s,
+		     arena_printf(r->arena, "/admin/users/%lld?done=%s", (long long)id,
+				  account_action_key(what)));
+}
+
+static void page_user_unlock(struct req *r, struct res *s)
+{
+	user_form(r, s, ACCOUNT_UNLOCK);
+}
+
+static void page_user_totp_reset(struct req *r, struct res *s)
+{
+	user_form(r, s, ACCOUNT_TOTP_RESET);
+}
+
+static void page_user_password(struct req *r, struct res *s)
+{
+	user_form(r, s, ACCOUNT_PASSWORD_RESET);
+}
+
+static void page_user_disable(struct req *r, struct res *s)
+{
+	user_form(r, s, ACCOUNT_DISABLE);
+}
+
+static void page_user_enable(struct req *r, struct res *s)
+{
+	user_form(r, s, ACCOUNT_ENABLE);
+}
+
+static void page_user_cert_revoke(struct req *r, struct res *s)
+{
+	user_form(r, s, ACCOUNT_CERT_REVOKE);
+}
+
 static void page_jobs(struct req *r, struct res *s)
 {
 	json_t *counts = NULL, *dead = NULL;
@@ -604,6 +800,16 @@ const struct route page_routes[] = {
 	{HTTP_GET, "/admin/users", page_users, "users.admin", ROUTE_HTML, NULL},
 	{HTTP_POST, "/admin/users", page_users_create, "users.admin", ROUTE_HTML, NULL},
 	{HTTP_POST, "/admin/users/:id/roles", page_users_roles, "users.admin", ROUTE_HTML, NULL},
+	{HTTP_GET, "/admin/users/:id", page_user, "users.admin", ROUTE_HTML, NULL},
+	{HTTP_POST, "/admin/users/:id/unlock", page_user_unlock, "users.admin", ROUTE_HTML, NULL},
+	{HTTP_POST, "/admin/users/:id/totp/reset", page_user_totp_reset, "users.admin", ROUTE_HTML,
+	 NULL},
+	{HTTP_POST, "/admin/users/:id/password", page_user_password, "users.admin", ROUTE_HTML,
+	 NULL},
+	{HTTP_POST, "/admin/users/:id/disable", page_user_disable, "users.admin", ROUTE_HTML, NULL},
+	{HTTP_POST, "/admin/users/:id/enable", page_user_enable, "users.admin", ROUTE_HTML, NULL},
+	{HTTP_POST, "/admin/users/:id/certificates/:cert_id/revoke", page_user_cert_revoke,
+	 "users.admin", ROUTE_HTML, NULL},
 	{HTTP_GET, "/admin/jobs", page_jobs, "jobs.admin", ROUTE_HTML, NULL},
 	{HTTP_POST, "/admin/jobs/:id/retry", page_jobs_retry, "jobs.admin", ROUTE_HTML, NULL},
 	{HTTP_GET, "/static/*path", static_file, NULL, ROUTE_PUBLIC, "/static"},

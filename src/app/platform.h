@@ -63,10 +63,45 @@ int account_find(struct db_conn *c, struct arena *a, const char *lg_code, const 
  * when the account is not of lg_code. */
 int account_set_roles(struct db_conn *c, const char *lg_code, int64_t actor_id, int64_t id,
 		      const char *const *roles, char *msg, size_t msglen);
-/* {id, login, display, kind, lg_code, roles[], totp_enabled, created} */
+/* {id, login, display, kind, lg_code, roles[], totp_enabled, disabled,
+ * locked (true while locked_until_ms is in the future), locked_until_ms,
+ * failed_logins, created_ms} */
 json_t *account_json(const struct account *acc);
 /* [account_json…] of one municipality. */
 json_t *account_list(struct db_conn *c, struct arena *a, const char *lg_code);
+
+/* ---- help at the counter: an administrator acting on another account ---- */
+enum account_action {
+	ACCOUNT_UNLOCK,         /* failed_logins and locked_until_ms back to 0 */
+	ACCOUNT_TOTP_RESET,     /* TOTP off, pending or active secret dropped */
+	ACCOUNT_PASSWORD_RESET, /* new password; unlocks; sessions and API tokens revoked */
+	ACCOUNT_DISABLE,        /* no log-in; sessions and API tokens revoked */
+	ACCOUNT_ENABLE,
+	ACCOUNT_CERT_REVOKE, /* registration deleted; certificate sessions ended */
+	ACCOUNT_ACTION_COUNT
+};
+/* The audit action ("account.unlock", …), a short key for URLs ("unlock",
+ * "totp-reset", "password", "disable", "enable", "cert-revoke") and the
+ * Japanese result sentence (「ロックを解除しました。」) of an action. */
+const char *account_action_name(enum account_action what);
+const char *account_action_key(enum account_action what);
+const char *account_action_done_ja(enum account_action what);
+/* Carries out what on account id of r's municipality for r's signed-in
+ * administrator and audits it (subject account:<id>, outcome ok or refused).
+ * password is the new one for ACCOUNT_PASSWORD_RESET (same policy as
+ * account_create), cert_id the certificate for ACCOUNT_CERT_REVOKE; both
+ * ignored otherwise. Returns 0, -ENOENT (no such account, or certificate of
+ * it, in r's municipality), -EPERM (id is r's own account: nobody uses these
+ * on themselves; audited as refused), -EINVAL (password refused by the
+ * policy) or -EIO (database or audit log). msg gets a Japanese sentence for
+ * -EPERM and -EINVAL. */
+int account_admin_act(struct req *r, enum account_action what, int64_t id, const char *password,
+		      int64_t cert_id, char *msg, size_t msglen);
+/* The log-in certificates registered for account id of lg_code, oldest first:
+ * [{id, subject, issuer, serial, fingerprint, not_after_ms, created_ms}]. */
+json_t *account_certificates(struct db_conn *c, const char *lg_code, int64_t id);
+/* True when account id of lg_code has a TOTP secret begun but not confirmed. */
+bool account_totp_is_pending(struct db_conn *c, const char *lg_code, int64_t id);
 
 /* ---- log-in ---- */
 /* ip: the client address, for the per-address limit (throttle.h). */

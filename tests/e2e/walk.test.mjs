@@ -46,7 +46,10 @@ async function walk(view, who, paths, { axe = true } = {}) {
 const PUBLIC_PAGES = ['/', '/login', '/login/cert', '/no/such/page', '/login?next=%FF'];
 const RESIDENT_PAGES = ['/me', '/me/history', '/me/totp', '/me/certificates', '/staff'];
 const CLERK_PAGES = ['/staff', '/me', '/me/totp', '/me/certificates', '/admin/users'];
-const ADMIN_PAGES = ['/staff', '/admin/users', '/admin/jobs', '/me'];
+// /admin/users/1 is the demo resident (the first account `init --demo` makes):
+// the page with every counter-support form; /admin/users/3 is the demo
+// administrator's own page, which has none.
+const ADMIN_PAGES = ['/staff', '/admin/users', '/admin/users/1', '/admin/users/3', '/admin/jobs', '/me'];
 
 describe('every page passes axe (WCAG 2.1 A/AA) and reflows', () => {
 	for (const [name, view] of [['1280 px', WIDE], ['320 px', NARROW]]) {
@@ -217,6 +220,42 @@ describe('what people do', () => {
 			await page.goto(srv.url + '/admin/jobs');
 			await checkPage(page, '/admin/jobs');
 			await assertNoHorizontalScroll(page, '/admin/jobs');
+		} finally {
+			await page.context().close();
+		}
+	});
+
+	it('an administrator helps a resident at the counter: the account page, a refused form, unlock', { timeout: 120_000 }, async () => {
+		const page = await newPage(browser, NARROW);
+		try {
+			await formLogin(page, srv.url, A.lg, A.admin);
+			await page.goto(srv.url + '/admin/users');
+			const link = page.locator('tr', { hasText: 'resident' }).first().locator('a[href^="/admin/users/"]');
+			await Promise.all([page.waitForNavigation(), link.click()]);
+			assert.match(new URL(page.url()).pathname, /^\/admin\/users\/\d+$/);
+			await checkPage(page, 'the resident\'s account page');
+			assert.match(await page.locator('h1').textContent(), /さんのアカウント/);
+
+			// a new password that is too short, with the box ticked: the field is marked
+			const pf = page.locator('form[action$="/password"]');
+			await setField(pf, 'password', 'short');
+			await pf.locator('input[name="confirm"]').check();
+			await Promise.all([page.waitForNavigation(), pf.locator('button[type="submit"]').click()]);
+			await checkPage(page, 'password form refused');
+			assert.equal(await page.locator('#password[aria-invalid="true"]').count(), 1);
+
+			// turning 確認コード off without ticking the box is refused beside the box
+			const tf = page.locator('form[action$="/totp/reset"]');
+			await Promise.all([page.waitForNavigation(), tf.locator('button[type="submit"]').click()]);
+			await checkPage(page, 'TOTP reset without the confirmation');
+			assert.equal(await page.locator('#confirm-totp-reset[aria-invalid="true"]').count(), 1);
+			await page.locator('.error-summary a[href="#confirm-totp-reset"]').click();
+			assert.equal(await page.evaluate(() => document.activeElement?.id), 'confirm-totp-reset', 'the summary link moves focus to the box');
+
+			const uf = page.locator('form[action$="/unlock"]');
+			await Promise.all([page.waitForNavigation(), uf.locator('button[type="submit"]').click()]);
+			await checkPage(page, 'after unlock');
+			assert.match(await page.locator('[role="status"]').textContent(), /ロックを解除しました/);
 		} finally {
 			await page.context().close();
 		}
