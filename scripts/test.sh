@@ -211,7 +211,7 @@ http_pg_layer() {
 	# the unit tests that have a PostgreSQL half run it against the same server
 	# one at a time: they share one database, whose single write lock (an advisory
 	# lock, 5 s timeout) a long corporate import in test_corp would hold against the others
-	MADO_TEST_PG_URL=$url UNIT_JOBS=1 unit_layer "$BUILD" unit-pg 'test_(db|audit|jobs|corp)$'
+	MADO_TEST_PG_URL=$url UNIT_JOBS=1 unit_layer "$BUILD" unit-pg 'test_(db|audit|jobs|corp|resident|resident_csv|resident_household|resident_address|populate)$'
 	stop_pg
 }
 

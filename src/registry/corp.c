@@ -60,6 +60,12 @@ static const struct db_migration corp_migrations[] = {
 	 " PRIMARY KEY (gram, corporate_number)) WITHOUT ROWID;" GRAM_BACKFILL ";",
 	 "CREATE TABLE corp_gram (gram TEXT NOT NULL, corporate_number TEXT NOT NULL,"
 	 " PRIMARY KEY (gram, corporate_number));" GRAM_BACKFILL ";"},
+	/* Search orders by the folded name: in code-point order on both
+	 * backends, as SQLite compares bytes (PostgreSQL would otherwise use the
+	 * database's collation, and under ja-JP a LIMIT keeps other rows). */
+	{3, "SELECT 1",
+	 "ALTER TABLE corp ALTER COLUMN name_norm TYPE TEXT COLLATE \"C\","
+	 " ALTER COLUMN furigana_norm TYPE TEXT COLLATE \"C\""},
 	{0, NULL, NULL},
 };
 

@@ -74,5 +74,12 @@ const struct db_migration resident_migrations[] = {
 	/* the household as of a day (resident_household) looks versions up by
 	 * 世帯番号: a past member may be in another household today */
 	{2, "CREATE INDEX resident_versions_setai ON resident_versions(lg_code, setai_no)", NULL},
+	/* search hits are ordered by the folded reading: in code-point order on
+	 * both backends (SQLite compares bytes; PostgreSQL would use the
+	 * database's collation, under which e.g. ja-JP's がい < かく, and a
+	 * LIMIT would keep other residents). Nothing to do on SQLite. */
+	{3, "SELECT 1",
+	 "ALTER TABLE residents ALTER COLUMN name_fold TYPE TEXT COLLATE \"C\","
+	 " ALTER COLUMN kana_fold TYPE TEXT COLLATE \"C\""},
 	{0, NULL, NULL},
 };

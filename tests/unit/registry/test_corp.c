@@ -726,7 +726,7 @@ static void migration_backfills(void **state)
 	import_generated(f, "m.csv", 5);
 	struct db_conn *c = db_acquire(f->app.db);
 	assert_int_equal(db_exec(c, "DROP TABLE corp_gram; DELETE FROM schema_migrations WHERE "
-				    "module = 'corp' AND version = 2"),
+				    "module = 'corp' AND version >= 2"),
 			 0);
 	assert_int_equal(app_migrate_module(c, &corp_module, err, sizeof err), 0);
 	db_release(c);
@@ -774,7 +774,7 @@ static void index_equals_scan_pg(void **state)
 	/* and the back-fill of migration 2 */
 	c = db_acquire(db);
 	assert_int_equal(db_exec(c, "DROP TABLE corp_gram; DELETE FROM schema_migrations WHERE "
-				    "module = 'corp' AND version = 2"),
+				    "module = 'corp' AND version >= 2"),
 			 0);
 	assert_int_equal(app_migrate_module(c, &corp_module, err, sizeof err), 0);
 	db_release(c);

@@ -1,19 +1,23 @@
 /* The fixture shared by the resident record's unit tests: a real SQLite
- * file in a temporary directory, real keys, the audit and resident schemas
+ * file in a temporary directory — or, for the PostgreSQL run, a schema of
+ * its own in the process's database on MADO_TEST_PG_URL's server — real keys, the audit and resident schemas
  * and a running audit writer, plus generators of valid numbers. */
 #ifndef MADO_TEST_RESIDENT_FIXTURE_H
 #define MADO_TEST_RESIDENT_FIXTURE_H
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "pg_fixture.h"
 #include "app/boot.h"
 #include "app/keys.h"
 #include "audit/audit.h"
@@ -25,9 +29,28 @@
 
 struct fixture {
 	char dir[64];
-	char url[1024]; /* the database to use instead of dir/t.db (PostgreSQL), or "" */
+	char url[1024];  /* the database to use instead of dir/t.db (PostgreSQL), or "" */
+	char schema[64]; /* url's schema (search_path), dropped by fixture_drop */
 	struct app app;
 };
+
+/* True when f runs on PostgreSQL (for the few checks whose SQL differs). */
+static inline bool on_pg(const struct fixture *f)
+{
+	return f->url[0] != '\0';
+}
+
+/* Makes f's temporary directory and, when pg, a new schema (pg_fixture.h)
+ * with f->url selecting it: each case, and each second deployment of a
+ * case, gets one, as the cases expect empty tables. */
+static inline int fixture_make(struct fixture *f, bool pg)
+{
+	snprintf(f->dir, sizeof f->dir, "/tmp/mado-resident-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	f->url[0] = f->schema[0] = '\0';
+	return pg ? pg_schema_new(f->schema, f->url, sizeof f->url) : 0;
+}
 
 static inline int fixture_open(struct fixture *f)
 {
@@ -63,29 +86,80 @@ static inline void fixture_close(struct fixture *f)
 	keys_free(f->app.keys);
 }
 
-static inline int setup(void **state)
+/* Closes f, removes its directory and drops its PostgreSQL schema. */
+static inline int fixture_drop(struct fixture *f)
+{
+	fixture_close(f);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+	int rc = system(cmd) == 0 ? 0 : -1;
+	if (f->schema[0] && pg_schema_drop(f->schema) != 0)
+		rc = -1;
+	return rc;
+}
+
+static inline int setup_on(void **state, bool pg)
 {
 	if (sodium_init() < 0)
 		return -1;
 	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof f->dir, "/tmp/mado-resident-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f || fixture_make(f, pg) != 0)
 		return -1;
 	*state = f;
 	return fixture_open(f);
 }
 
+/* A case on SQLite. */
+static inline int setup(void **state)
+{
+	return setup_on(state, false);
+}
+
+/* The same on PostgreSQL: run_both puts it in place of setup. */
+static inline int setup_pg(void **state)
+{
+	return setup_on(state, true);
+}
+
 static inline int teardown(void **state)
 {
 	struct fixture *f = *state;
-	fixture_close(f);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
+	int rc = fixture_drop(f);
 	free(f);
-	return 0;
+	return rc;
 }
+
+/* Runs the n tests as group "name/sqlite" and, when MADO_TEST_PG_URL is
+ * set, the ones whose setup is setup again as "name/postgres" with
+ * setup_pg, in a database of their own (ja-JP collation, pg_fixture.h);
+ * returns the number of failures. A case with another setup function runs
+ * on SQLite only: say why where it is listed. */
+static inline int run_both(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	char gname[128];
+	snprintf(gname, sizeof gname, "%s/sqlite", name);
+	int failed = _cmocka_run_group_tests(gname, tests, n, NULL, NULL);
+	snprintf(gname, sizeof gname, "%s/postgres", name);
+	if (!pg_wanted()) {
+		printf("[  SKIPPED ] %s: MADO_TEST_PG_URL is not set\n", gname);
+		return failed;
+	}
+	struct CMUnitTest *on_pg = calloc(n, sizeof *on_pg);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (tests[i].setup_func == setup) {
+			on_pg[m] = tests[i];
+			on_pg[m++].setup_func = setup_pg;
+		}
+	pg_db_begin();
+	failed += _cmocka_run_group_tests(gname, on_pg, m, NULL, NULL);
+	if (pg_db_end() != 0)
+		failed++;
+	free(on_pg);
+	return failed;
+}
+
+#define RUN_BOTH(name, tests) run_both(name, tests, sizeof(tests) / sizeof((tests)[0]))
 
 /* base digits followed by their 宛名番号 check digit, into out. */
 static inline const char *atena(char *out, size_t cap, unsigned long long base)

@@ -1,6 +1,7 @@
 /* A change of address (転居) typed as text gets its ABR ids from the address
  * normalizer over the real 和歌山市 registry; a 転居 to another municipality
- * is refused; an address the registry does not know keeps no stale ids. */
+ * is refused; an address the registry does not know keeps no stale ids. On
+ * SQLite and, when MADO_TEST_PG_URL is set, on PostgreSQL. */
 #include <unistd.h>
 
 #include "address/address.h"
@@ -176,5 +177,5 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(moving_links_the_registry, setup, teardown_index),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_BOTH("resident_address", tests);
 }

@@ -1,5 +1,6 @@
 /* Unit tests of the resident record's CSV import and export
- * (src/resident/resident_csv.c) on real SQLite files: UTF-8, UTF-8 with a
+ * (src/resident/resident_csv.c) on real SQLite files and, when
+ * MADO_TEST_PG_URL is set, on PostgreSQL: UTF-8, UTF-8 with a
  * BOM and CP932 files, English, Japanese and mixed headers, 和暦 dates,
  * 性別 and 異動事由 as clerks write them, bad rows in abort and skip mode with
  * FILE:LINE, idempotent re-import, and export → import round trips with
@@ -273,13 +274,14 @@ static char *export_text(struct fixture *f, const char *lg, const char *as_of, b
 	return export_hdr(f, lg, as_of, mn, RES_CSV_HEADER_EN);
 }
 
-/* Opens a new deployment g (other keys, its own directory) and imports
- * text into it, which must succeed. */
-static void import_fresh(struct fixture *g, const char *text, struct resident_import_stats *st)
+/* Opens a new deployment g (other keys, its own directory, on f's
+ * backend: its own PostgreSQL schema) and imports text into it, which must
+ * succeed. */
+static void import_fresh(const struct fixture *f, struct fixture *g, const char *text,
+			 struct resident_import_stats *st)
 {
 	char path[160], err[512], *report = NULL;
-	snprintf(g->dir, sizeof g->dir, "/tmp/mado-resident2-XXXXXX");
-	assert_non_null(mkdtemp(g->dir));
+	assert_int_equal(fixture_make(g, on_pg(f)), 0);
 	assert_int_equal(fixture_open(g), 0);
 	write_file(g, "in.csv", text, strlen(text), path);
 	if (import(g, LG_A, path, ABR_ABORT, st, &report, err, sizeof err) != 0)
@@ -287,13 +289,10 @@ static void import_fresh(struct fixture *g, const char *text, struct resident_im
 	free(report);
 }
 
-/* Closes g and removes its directory. */
+/* Closes g and removes its directory (and schema). */
 static void drop_fresh(struct fixture *g)
 {
-	fixture_close(g);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", g->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fixture_drop(g), 0);
 }
 
 static void round_trip(void **state)
@@ -346,7 +345,7 @@ static void round_trip(void **state)
 	const char *const files[] = {now, now_ja};
 	for (size_t i = 0; i < 2; i++) {
 		struct fixture g = {0};
-		import_fresh(&g, files[i], &st);
+		import_fresh(f, &g, files[i], &st);
 		assert_int_equal(st.rows, 3);
 		char *again = export_text(&g, LG_A, NULL, true);
 		char *again_ja = export_hdr(&g, LG_A, NULL, true, RES_CSV_HEADER_JA);
@@ -398,7 +397,7 @@ static void formula_guard(void **state)
 	assert_null(strstr(out, "\"=SUM"));
 	/* into a new deployment and out again: the same bytes */
 	struct fixture g = {0};
-	import_fresh(&g, out, &st);
+	import_fresh(f, &g, out, &st);
 	assert_int_equal(count(g.app.db, "SELECT COUNT(*) FROM residents WHERE zokugara = "
 					 "'=SUM(1,2)' OR zokugara = '@cmd' OR zokugara = '''+1'"),
 			 3);
@@ -624,5 +623,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(header_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(japanese_values, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_BOTH("resident_csv", tests);
 }

@@ -2,8 +2,6 @@
  * a family's history built from real changes — 転入, 出生, 世帯変更, 死亡,
  * 転出 — and the members read on the days before, on and after each, on a
  * real SQLite file and, when MADO_TEST_PG_URL is set, on PostgreSQL. */
-#include <unistd.h>
-
 #include "resident_fixture.h"
 
 /* 世帯番号 of the family (S1), of the daughter's own household (S2) and of
@@ -253,71 +251,11 @@ static void household_audit(void **state)
 	assert_int_equal(count(f->app.db, "SELECT COUNT(*) FROM audit_log"), before);
 }
 
-/* ---- PostgreSQL: the same cases in a schema of their own ---- */
-
-static void pg_exec(const char *url, const char *sql)
-{
-	char err[512];
-	struct db *db = db_open(url, 1, err, sizeof err);
-	if (!db)
-		fail_msg("%s", err);
-	struct db_conn *c = db_acquire(db);
-	if (db_exec(c, sql) != 0)
-		fail_msg("%s: %s", sql, db_errmsg(c));
-	db_release(c);
-	db_close(db);
-}
-
-static int pg_case;
-
-static int setup_pg(void **state)
-{
-	if (sodium_init() < 0)
-		return -1;
-	const char *base = getenv("MADO_TEST_PG_URL");
-	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof f->dir, "/tmp/mado-resident-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	char schema[64], sql[256];
-	snprintf(schema, sizeof schema, "resident_hh_%ld_%d", (long)getpid(), pg_case++);
-	snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-		 schema);
-	pg_exec(base, sql);
-	snprintf(f->url, sizeof f->url, "%s%soptions=-csearch_path%%3D%s", base,
-		 strchr(base, '?') ? "&" : "?", schema);
-	*state = f;
-	return fixture_open(f);
-}
-
-static int teardown_pg(void **state)
-{
-	struct fixture *f = *state;
-	const char *sp = strstr(f->url, "search_path%3D");
-	char sql[256];
-	snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE",
-		 sp ? sp + strlen("search_path%3D") : "none");
-	int rc = teardown(state);
-	pg_exec(getenv("MADO_TEST_PG_URL"), sql);
-	return rc;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(household_through_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(household_audit, setup, teardown),
 	};
-	const struct CMUnitTest on_pg[] = {
-		cmocka_unit_test_setup_teardown(household_through_history, setup_pg, teardown_pg),
-		cmocka_unit_test_setup_teardown(household_audit, setup_pg, teardown_pg),
-	};
-	int failed = cmocka_run_group_tests_name("resident_household/sqlite", tests, NULL, NULL);
-	const char *pg = getenv("MADO_TEST_PG_URL");
-	if (pg && *pg)
-		failed += cmocka_run_group_tests_name("resident_household/postgres", on_pg, NULL,
-						      NULL);
-	else
-		printf("[  SKIPPED ] resident_household/postgres: MADO_TEST_PG_URL is not set\n");
-	return failed;
+	return RUN_BOTH("resident_household", tests);
 }
