@@ -65,20 +65,27 @@ static const char *abr_dir(void)
 	return d ? d : MADO_SOURCE_DIR "/../shared/data/abr";
 }
 
-/* Imports the town, residence and parcel files of 和歌山市 into base.db once. */
-static int group_setup(void **state)
+/* libsodium, a scratch directory g_dir and keys g_keys in it: 0 or -1. */
+static int scratch_and_keys(void)
 {
-	(void)state;
+	char path[160], err[512];
 	if (sodium_init() < 0)
 		return -1;
 	snprintf(g_dir, sizeof g_dir, "/tmp/mado-populate-XXXXXX");
 	if (!mkdtemp(g_dir))
 		return -1;
-	char path[160], err[512];
 	snprintf(path, sizeof path, "%s/keys", g_dir);
 	g_keys = keys_load(path, 1, err, sizeof err);
-	if (!g_keys)
+	return g_keys ? 0 : -1;
+}
+
+/* Imports the town, residence and parcel files of 和歌山市 into base.db once. */
+static int group_setup(void **state)
+{
+	(void)state;
+	if (scratch_and_keys() != 0)
 		return -1;
+	char path[160], err[512];
 	snprintf(path, sizeof path, "%s/base.db", g_dir);
 	struct app app = {.keys = g_keys};
 	app.db = open_db(path);
@@ -568,15 +575,7 @@ static void refuses_without_abr_pg(void **state)
 static int pg_group_setup(void **state)
 {
 	(void)state;
-	if (sodium_init() < 0)
-		return -1;
-	snprintf(g_dir, sizeof g_dir, "/tmp/mado-populate-XXXXXX");
-	if (!mkdtemp(g_dir))
-		return -1;
-	char path[160], err[512];
-	snprintf(path, sizeof path, "%s/keys", g_dir);
-	g_keys = keys_load(path, 1, err, sizeof err);
-	if (!g_keys)
+	if (scratch_and_keys() != 0)
 		return -1;
 	char zip[1024];
 	snprintf(zip, sizeof zip, "%s/mt_rsdtdsp_rsdt_pref30.csv.zip", abr_dir());
