@@ -77,11 +77,14 @@ int app_open(struct app *app, struct config *cfg, unsigned flags, char *err, siz
 		snprintf(url, sizeof url, "sqlite:%s/madoguchi.db", cfg->data_dir);
 		db_url = url;
 	}
-	/* every HTTP worker, job worker, the job lease keeper and the audit writer
-	 * may hold a connection at once: never fewer than that */
+	/* Never fewer connections than may be held at once, or a request could
+	 * wait for one forever: two per HTTP worker (the request's own, and the
+	 * one the resident record's functions take beside it), one per job
+	 * worker, the job lease keeper, the audit writer and the address index
+	 * refresher. */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int need = (cfg->threads > 0 ? cfg->threads : (int)(cores > 0 ? cores : 1)) +
-		   cfg->job_workers + 2;
+	int need = 2 * (cfg->threads > 0 ? cfg->threads : (int)(cores > 0 ? cores : 1)) +
+		   cfg->job_workers + 3;
 	app->db = db_open(db_url, cfg->db_pool > need ? cfg->db_pool : need, err, errlen);
 	if (!app->db)
 		goto fail;
