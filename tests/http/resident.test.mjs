@@ -444,6 +444,8 @@ describe('resident record: console, portal and API', () => {
 		for (const t of [HANAKO.name, HANAKO.address, ICHIRO.name, masked(HANAKO.mynumber)]) assert.ok(r.text.includes(t), `shows ${t}`);
 		assertNoMyNumber(r, '/me/info');
 		assert.ok(!r.text.includes(TARO.name));
+		// the household is today's, and the heading says which day that is (和暦)
+		assert.match(r.text, /同じ世帯の方（令和\d+年\d+月\d+日現在）/);
 
 		const b = ctx.client();
 		await b.formLogin(B.lg, B.resident.login, B.resident.password);
