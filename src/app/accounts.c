@@ -1,7 +1,7 @@
 /* Municipalities and accounts (see platform.h): creation with validation,
- * look-up always scoped to one lg_code, role assignment, and the help an
+ * look-up always scoped to one lg_code, role assignment, the help an
  * administrator gives at the counter (unlock, second factor, password,
- * disable, certificate revocation). */
+ * disable, certificate revocation) and the person's own password change. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -145,6 +145,23 @@ static int insert_roles(struct db_conn *c, const char *lg_code, int64_t id,
 	return 0;
 }
 
+/* The policy every new password passes, wherever it is set (account
+ * creation, a reset at the counter, a change by the person): -EINVAL with
+ * the Japanese sentence for the field in msg, or 0. */
+static int new_password_ok(const char *pw, char *msg, size_t msglen)
+{
+	const char *why = NULL;
+	if (!pw) {
+		snprintf(msg, msglen, "新しいパスワードを入力してください。");
+		return -EINVAL;
+	}
+	if (password_policy_check(pw, strlen(pw), &why) != 0) {
+		snprintf(msg, msglen, "%s", why ? why : "パスワードを確認してください。");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int account_create(struct db_conn *c, const char *lg_code, const char *login, const char *display,
 		   const char *kind, const char *password, const char *const *roles,
 		   int64_t *id_out, const char **field, char *msg, size_t msglen)
@@ -176,10 +193,8 @@ int account_create(struct db_conn *c, const char *lg_code, const char *login, co
 		return -EINVAL;
 	}
 	if (password) {
-		const char *why = NULL;
-		if (password_policy_check(password, strlen(password), &why) != 0) {
+		if (new_password_ok(password, msg, msglen) != 0) {
 			*field = "password";
-			snprintf(msg, msglen, "%s", why ? why : "パスワードを確認してください。");
 			return -EINVAL;
 		}
 		if (password_hash(password, strlen(password), NULL, hash) != 0)
@@ -430,14 +445,24 @@ static int64_t run_id_lg(struct db_conn *c, const char *sql, int64_t id, const c
 	return rc < 0 ? rc : n;
 }
 
-/* Ends every session and API token of the account (in the caller's
- * transaction). */
-static int revoke_credentials(struct db_conn *c, const char *lg_code, int64_t id)
+/* Ends every session of the account but keep_session (0: none kept) and
+ * revokes every API token of it (in the caller's transaction). */
+static int revoke_credentials(struct db_conn *c, const char *lg_code, int64_t id,
+			      int64_t keep_session)
 {
-	int64_t n = run_id_lg(c, "DELETE FROM sessions WHERE account_id = ? AND lg_code = ?", id,
-			      lg_code);
-	if (n >= 0)
-		n = run_id_lg(c,
+	struct db_stmt *st;
+	int rc = db_prepare(
+		c, "DELETE FROM sessions WHERE account_id = ? AND lg_code = ? AND id <> ?", &st);
+	if (rc < 0)
+		return rc;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, lg_code);
+	db_bind_int64(st, 3, keep_session);
+	rc = db_step(st);
+	db_done(st);
+	if (rc < 0)
+		return rc;
+	int64_t n = run_id_lg(c,
 			      "UPDATE api_tokens SET revoked = 1 WHERE account_id = ? AND "
 			      "lg_code = ? AND revoked = 0",
 			      id, lg_code);
@@ -459,7 +484,7 @@ static int set_password(struct db_conn *c, const char *lg_code, int64_t id, cons
 	db_bind_text(st, 3, lg_code);
 	rc = db_step(st);
 	db_done(st);
-	return rc < 0 ? rc : revoke_credentials(c, lg_code, id);
+	return rc < 0 ? rc : revoke_credentials(c, lg_code, id, 0);
 }
 
 /* Deletes certificate cert_id of account id; its fingerprint goes to fp.
@@ -540,10 +565,7 @@ int account_admin_act(struct req *r, enum account_action what, int64_t id, const
 		goto out;
 	}
 	if (what == ACCOUNT_PASSWORD_RESET) {
-		const char *why = NULL;
-		if (!password || password_policy_check(password, strlen(password), &why) != 0) {
-			snprintf(msg, msglen, "%s",
-				 why ? why : "新しいパスワードを入力してください。");
+		if (new_password_ok(password, msg, msglen) != 0) {
 			rc = -EINVAL;
 			goto out;
 		}
@@ -578,7 +600,7 @@ int account_admin_act(struct req *r, enum account_action what, int64_t id, const
 		n = run_id_lg(c, "UPDATE accounts SET disabled = 1 WHERE id = ? AND lg_code = ?",
 			      id, lg);
 		if (n >= 0)
-			n = revoke_credentials(c, lg, id);
+			n = revoke_credentials(c, lg, id, 0);
 		break;
 	case ACCOUNT_ENABLE:
 		n = run_id_lg(c, "UPDATE accounts SET disabled = 0 WHERE id = ? AND lg_code = ?",
@@ -609,6 +631,204 @@ int account_admin_act(struct req *r, enum account_action what, int64_t id, const
 out:
 	if (began)
 		db_rollback(c);
+	sodium_memzero(hash, sizeof hash);
+	arena_free(a);
+	return rc;
+}
+
+/* ---- the person changing their own password ---- */
+
+#define PW_CHANGE_ACTION "account.password_change"
+#define PW_CHANGE_PURPOSE "本人によるパスワードの変更"
+
+const char *account_password_changed_ja(void)
+{
+	return "パスワードを変更しました。ほかの端末でのログインと API "
+	       "トークンは、すべて無効にしました。";
+}
+
+/* The stored password hash of account id of lg_code into out ("" when the
+ * account has none). Returns 0, -ENOENT or a DB error. */
+static int load_hash(struct db_conn *c, const char *lg_code, int64_t id,
+		     char out[PASSWORD_HASH_SIZE])
+{
+	struct db_stmt *st;
+	out[0] = '\0';
+	int rc = db_prepare(c, "SELECT password_hash FROM accounts WHERE id = ? AND lg_code = ?",
+			    &st);
+	if (rc < 0)
+		return rc;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, lg_code);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *h = db_col_text(st, 0);
+		/* a longer string is no hash of ours: it fails verification */
+		if (h && strlen(h) < PASSWORD_HASH_SIZE)
+			snprintf(out, PASSWORD_HASH_SIZE, "%s", h);
+		else if (h)
+			snprintf(out, PASSWORD_HASH_SIZE, "%s", "$invalid$");
+		rc = 0;
+	} else if (rc == DB_DONE) {
+		rc = -ENOENT;
+	}
+	db_done(st);
+	return rc;
+}
+
+bool account_has_password(struct req *r)
+{
+	char h[PASSWORD_HASH_SIZE];
+	bool yes = load_hash(app_db(r), r->who.lg_code, r->who.account_id, h) == 0 && h[0];
+	sodium_memzero(h, sizeof h);
+	return yes;
+}
+
+/* Replaces the hash, if it is still old, and ends every other session and
+ * API token of the account, in one transaction. Returns 0, 1 when the hash
+ * changed meanwhile, or a DB error. */
+static int replace_password(struct db_conn *c, const char *lg_code, int64_t id, const char *old,
+			    const char *hash, int64_t keep_session)
+{
+	int rc = db_begin_write(c);
+	if (rc < 0)
+		return rc;
+	struct db_stmt *st;
+	/* the failure count goes back to 0, as after a log-in */
+	rc = db_prepare(c,
+			"UPDATE accounts SET password_hash = ?, failed_logins = 0, "
+			"locked_until_ms = 0 WHERE id = ? AND lg_code = ? AND password_hash = ?",
+			&st);
+	if (rc < 0)
+		goto fail;
+	db_bind_text(st, 1, hash);
+	db_bind_int64(st, 2, id);
+	db_bind_text(st, 3, lg_code);
+	db_bind_text(st, 4, old);
+	rc = db_step(st);
+	int64_t n = db_changes(st);
+	db_done(st);
+	if (rc < 0)
+		goto fail;
+	if (n != 1) {
+		db_rollback(c);
+		return 1;
+	}
+	if ((rc = revoke_credentials(c, lg_code, id, keep_session)) < 0)
+		goto fail;
+	if ((rc = db_commit(c)) < 0)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(c);
+	return rc;
+}
+
+int account_password_change(struct req *r, const char *current, const char *new_pw, json_t **errors,
+			    int64_t *retry_after, char *msg, size_t msglen)
+{
+	struct db_conn *c = app_db(r);
+	const char *lg = r->who.lg_code;
+	int64_t id = r->who.account_id;
+	struct arena *a = arena_new();
+	char stored[PASSWORD_HASH_SIZE], hash[PASSWORD_HASH_SIZE], subj[32], why[256];
+	json_t *errs = json_object();
+	struct account acc;
+	int rc;
+	stored[0] = hash[0] = '\0';
+	*errors = NULL;
+	*retry_after = 0;
+	msg[0] = '\0';
+	snprintf(subj, sizeof subj, "account:%lld", (long long)id);
+	if (!r->who.session_id) {
+		/* a program's token: a change would revoke it with the others, and
+		 * it is the person's act, on a signed-in screen */
+		snprintf(msg, msglen,
+			 "パスワードの変更は、ログインした画面から行ってください（API "
+			 "トークンでは変更できません）。");
+		rc = -EPERM;
+		goto out;
+	}
+	if (account_get(c, a, lg, id, &acc) != 0 || load_hash(c, lg, id, stored) != 0) {
+		rc = -EIO;
+		goto out;
+	}
+	if (!stored[0]) {
+		snprintf(msg, msglen,
+			 "このアカウントにはパスワードが設定されていません。電子証明書でログイン"
+			 "してください。");
+		rc = -ENOENT;
+		goto out;
+	}
+	int64_t now = platform_now_ms();
+	if (acc.locked_until_ms > now) {
+		/* nothing is verified while locked: the lock-out holds for a stolen
+		 * session as it does for the log-in form */
+		*retry_after = (acc.locked_until_ms - now + 999) / 1000;
+		snprintf(msg, msglen, "%s", login_message_ja(LOGIN_LOCKED));
+		platform_audit(r, PW_CHANGE_ACTION, subj, PW_CHANGE_PURPOSE, "denied", "locked");
+		rc = -EAGAIN;
+		goto out;
+	}
+	bool have_current = current && *current, verified = false;
+	if (!have_current)
+		json_object_set_new(errs, "current_password",
+				    json_string("現在のパスワードを入力してください。"));
+	if (!new_pw || !*new_pw)
+		json_object_set_new(errs, "new_password",
+				    json_string("新しいパスワードを入力してください。"));
+	else if (new_password_ok(new_pw, why, sizeof why) != 0)
+		json_object_set_new(errs, "new_password", json_string(why));
+	if (have_current) {
+		if (password_verify(stored, current, strlen(current)) == 0) {
+			verified = true;
+		} else {
+			/* the same counter as a failed log-in */
+			if (login_record_failure(r->app, c, &acc) < 0) {
+				rc = -EIO;
+				goto out;
+			}
+			platform_audit(r, PW_CHANGE_ACTION, subj, PW_CHANGE_PURPOSE, "denied",
+				       "wrong current password");
+			json_object_set_new(
+				errs, "current_password",
+				json_string(
+					"現在のパスワードが違います。続けて間違えると、しばらくの"
+					"あいだログインできなくなります。"));
+		}
+	}
+	if (verified && !json_object_get(errs, "new_password") && strcmp(current, new_pw) == 0)
+		json_object_set_new(
+			errs, "new_password",
+			json_string(
+				"新しいパスワードは、現在のパスワードと違うものにしてください。"));
+	if (json_object_size(errs)) {
+		*errors = errs;
+		errs = NULL;
+		rc = -EINVAL;
+		goto out;
+	}
+	if (password_hash(new_pw, strlen(new_pw), NULL, hash) != 0) {
+		rc = -EIO;
+		goto out;
+	}
+	rc = replace_password(c, lg, id, stored, hash, r->who.session_id);
+	if (rc == 1) {
+		snprintf(msg, msglen,
+			 "パスワードがほかの操作で変更されました。画面を開き直して、もう一度お試し"
+			 "ください。");
+		rc = -ESTALE;
+		goto out;
+	}
+	if (rc < 0 ||
+	    platform_audit(r, PW_CHANGE_ACTION, subj, PW_CHANGE_PURPOSE, "ok", NULL) != 0) {
+		rc = -EIO;
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(errs);
+	sodium_memzero(stored, sizeof stored);
 	sodium_memzero(hash, sizeof hash);
 	arena_free(a);
 	return rc;

@@ -178,6 +178,78 @@ static void api_logout(struct req *r, struct res *s)
 	res_json(r, s, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* Wipes jansson's copy of the string member key of in (a password) before
+ * the object is freed. */
+static void wipe_member(json_t *in, const char *key)
+{
+	json_t *v = json_object_get(in, key);
+	if (json_is_string(v))
+		sodium_memzero((void *)json_string_value(v), json_string_length(v));
+}
+
+/* POST /api/v1/me/password {current_password, new_password}: the signed-in
+ * person changes their own password (account_password_change); this session
+ * stays signed in under a new id, every other one ends. */
+static void api_me_password(struct req *r, struct res *s)
+{
+	json_t *in = req_json(r, s);
+	if (!in)
+		return;
+	json_t *cur = json_object_get(in, "current_password");
+	json_t *nw = json_object_get(in, "new_password");
+	json_t *errors = NULL;
+	if ((cur && !json_is_string(cur)) || (nw && !json_is_string(nw))) {
+		errors = json_object();
+		if (cur && !json_is_string(cur))
+			json_object_set_new(
+				errors, "current_password",
+				json_string("現在のパスワードを文字列で指定してください。"));
+		if (nw && !json_is_string(nw))
+			json_object_set_new(
+				errors, "new_password",
+				json_string("新しいパスワードを文字列で指定してください。"));
+		res_problem_fields(r, s, 400, "入力内容を確認してください", errors);
+		goto out;
+	}
+	char msg[256];
+	int64_t retry = 0;
+	int rc = account_password_change(r, json_string_value(cur), json_string_value(nw), &errors,
+					 &retry, msg, sizeof msg);
+	switch (rc) {
+	case 0:
+		/* a new id for this session, as after a log-in; the password is
+		 * changed even if that fails (the person then logs in again) */
+		if (session_rotate(r, s) != 0)
+			session_end(r, s);
+		res_json(r, s, 200,
+			 json_pack("{s:s, s:s}", "message", account_password_changed_ja(), "csrf",
+				   r->who.csrf ? r->who.csrf : ""));
+		break;
+	case -EINVAL:
+		res_problem_fields(r, s, 400, "入力内容を確認してください", errors);
+		break;
+	case -EAGAIN:
+		res_problem(r, s, 429, msg, NULL);
+		res_header(r, s, "Retry-After", arena_printf(r->arena, "%lld", (long long)retry));
+		break;
+	case -EPERM:
+	case -ENOENT:
+		res_problem(r, s, 403, "パスワードを変更できません", msg);
+		break;
+	case -ESTALE:
+		res_problem(r, s, 409, "パスワードがほかの操作で変更されました", msg);
+		break;
+	default:
+		json_decref(errors);
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		break;
+	}
+out:
+	wipe_member(in, "current_password");
+	wipe_member(in, "new_password");
+	json_decref(in);
+}
+
 static void api_municipalities(struct req *r, struct res *s)
 {
 	res_json(r, s, 200, json_pack("{s:o}", "items", tenant_list(app_db(r))));
@@ -486,9 +558,12 @@ static void api_audit_verify(struct req *r, struct res *s)
 const struct route api_routes[] = {
 	{HTTP_GET, "/healthz", api_health, NULL, ROUTE_PUBLIC, NULL},
 	{HTTP_GET, "/readyz", api_ready, NULL, ROUTE_PUBLIC, NULL},
+	/* public to routing only: app_dispatch answers 404 before routing unless
+	 * metrics_allowed() (loopback, --metrics-allow, --metrics-token) */
 	{HTTP_GET, "/metrics", api_metrics, NULL, ROUTE_PUBLIC, NULL},
 	{HTTP_GET, "/api/v1/me", api_me, NULL, 0, NULL},
 	{HTTP_GET, "/api/v1/me/access-log", api_me_history, NULL, 0, NULL},
+	{HTTP_POST, "/api/v1/me/password", api_me_password, NULL, 0, NULL},
 	{HTTP_POST, "/api/v1/auth/login", api_login, NULL, ROUTE_PUBLIC, NULL},
 	{HTTP_POST, "/api/v1/auth/logout", api_logout, NULL, 0, NULL},
 	{HTTP_GET, "/api/v1/municipalities", api_municipalities, NULL, ROUTE_PUBLIC, NULL},

@@ -3,6 +3,7 @@
  * strictly — whole-string integers with range checks, sizes with k/M/G
  * suffixes, booleans from a fixed word list — and every error names its
  * source ("madoguchi.conf:12: …", "MADOGUCHI_PORT: …", "--port: …"). */
+#include "common/errf.h"
 #include "app/config.h"
 
 #include <arpa/inet.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/cidr.h"
 #include "common/utf8.h"
 #include "common/xalloc.h"
 
@@ -23,10 +25,14 @@
 #define CONFIG_MAX_VALUE 4096
 #define CONFIG_ENV_PREFIX "MADOGUCHI_"
 
-enum opt_type { OPT_INT, OPT_SIZE, OPT_STR, OPT_BOOL };
+/* OPT_CIDRS: a comma-separated list of networks, kept parsed as a malloc'ed
+ * struct cidr_list (NULL when unset). */
+enum opt_type { OPT_INT, OPT_SIZE, OPT_STR, OPT_BOOL, OPT_CIDRS };
 
 /* An empty string value means "not set" (NULL) instead of an error. */
 #define OPT_OPTIONAL 1u
+/* A secret: messages never repeat the value. */
+#define OPT_SECRET 2u
 
 struct opt {
 	const char *name; /* flag name without "--"; also the file key */
@@ -64,6 +70,24 @@ static const char *check_level(const char *v)
 		if (strcmp(v, levels[i]) == 0)
 			return NULL;
 	return "must be one of debug, info, warn, error";
+}
+
+/* A bearer token as RFC 6750 allows it (b64token), long enough not to be
+ * guessed: it is the only thing between the metrics and the network. */
+static const char *check_token(const char *v)
+{
+	size_t n = strlen(v);
+	if (n < 16 || n > 256)
+		return "must be 16 to 256 characters long";
+	size_t i = 0;
+	while (i < n && (strchr("-._~+/", v[i]) || (v[i] >= '0' && v[i] <= '9') ||
+			 (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z')))
+		i++;
+	while (i < n && v[i] == '=')
+		i++;
+	if (i != n)
+		return "may hold only letters, digits and - . _ ~ + / (then = padding)";
+	return NULL;
 }
 
 #define OFF(f) offsetof(struct config, f)
@@ -111,7 +135,8 @@ static const struct opt opts[] = {
 	{"login-ip-max-failures", OPT_INT, OFF(login_ip_max_failures), "30", 0, 1000000, 0, NULL,
 	 "N",
 	 "failed log-ins from one client address per 15 minutes before it is refused (0: no "
-	 "limit; behind a reverse proxy every client shares its address)"},
+	 "limit; behind a reverse proxy, set --trusted-proxy or every client shares its "
+	 "address)"},
 	{"audit-checkpoint-every", OPT_INT, OFF(audit_checkpoint_every), "1000", 1, 10000000, 0,
 	 NULL, "N", "audit entries between signed checkpoints"},
 	{"audit-checkpoint-secs", OPT_INT, OFF(audit_checkpoint_secs), "60", 1, DAY, 0, NULL,
@@ -126,22 +151,21 @@ static const struct opt opts[] = {
 	 "diagnostic log level: debug, info, warn or error"},
 	{"access-log", OPT_BOOL, OFF(access_log), "true", 0, 0, 0, NULL, NULL,
 	 "write one JSON line per request to stderr"},
+	{"trusted-proxy", OPT_CIDRS, OFF(trusted_proxy), NULL, 0, 0, OPT_OPTIONAL, NULL,
+	 "CIDR[,CIDR...]",
+	 "reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (the client "
+	 "address is the rightmost one not in these networks); others' are ignored"},
+	{"metrics-allow", OPT_CIDRS, OFF(metrics_allow), NULL, 0, 0, OPT_OPTIONAL, NULL,
+	 "CIDR[,CIDR...]",
+	 "client networks besides loopback that may read /metrics (others get 404)"},
+	{"metrics-token", OPT_STR, OFF(metrics_token), NULL, 0, 0, OPT_OPTIONAL | OPT_SECRET,
+	 check_token, "TOKEN",
+	 "a client sending 'Authorization: Bearer TOKEN' may read /metrics from any address "
+	 "(prefer the file or MADOGUCHI_METRICS_TOKEN: flags show in ps)"},
 };
 
 #define NOPTS (sizeof opts / sizeof *opts)
 _Static_assert(NOPTS <= 64, "the file loader tracks options in a 64-bit set");
-
-__attribute__((format(printf, 3, 4))) static int errf(char *err, size_t errlen, const char *fmt,
-						      ...)
-{
-	if (errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static const struct opt *opt_find(const char *name, size_t len)
 {
@@ -271,6 +295,20 @@ static int opt_set(struct config *cfg, const struct opt *o, const char *value, c
 			return errf(err, errlen, "'%s' is not true or false", value);
 		*(bool *)(void *)field = b;
 		return 0;
+	case OPT_CIDRS: {
+		struct cidr_list **lp = (struct cidr_list **)(void *)field, *l = NULL;
+		if (vlen) {
+			char why[192];
+			l = xmalloc(sizeof(*l));
+			if (cidr_list_parse(value, l, why, sizeof why) < 0) {
+				free(l);
+				return errf(err, errlen, "%s", why);
+			}
+		}
+		free(*lp);
+		*lp = l;
+		return 0;
+	}
 	case OPT_STR:
 		break;
 	}
@@ -279,6 +317,8 @@ static int opt_set(struct config *cfg, const struct opt *o, const char *value, c
 	if (vlen == 0 && !(o->flags & OPT_OPTIONAL))
 		return errf(err, errlen, "must not be empty");
 	const char *why = vlen && o->check ? o->check(value) : NULL;
+	if (why && (o->flags & OPT_SECRET))
+		return errf(err, errlen, "the value %s", why);
 	if (why)
 		return errf(err, errlen, "'%s' %s", value, why);
 	if (o->off == OFF(data_dir) && cfg->data_dir && cfg->db_url) {
@@ -597,10 +637,15 @@ void config_usage(FILE *out)
 void config_release(struct config *cfg)
 {
 	for (size_t i = 0; i < NOPTS; i++) {
-		if (opts[i].type != OPT_STR)
-			continue;
-		char **sp = (char **)(void *)((char *)cfg + opts[i].off);
-		free(*sp);
-		*sp = NULL;
+		char *field = (char *)cfg + opts[i].off;
+		if (opts[i].type == OPT_STR) {
+			char **sp = (char **)(void *)field;
+			free(*sp);
+			*sp = NULL;
+		} else if (opts[i].type == OPT_CIDRS) {
+			struct cidr_list **lp = (struct cidr_list **)(void *)field;
+			free(*lp);
+			*lp = NULL;
+		}
 	}
 }

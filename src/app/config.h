@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct cidr_list;
+
 struct config {
 	char *listen;      /* "127.0.0.1" */
 	int port;          /* 8080 */
@@ -36,6 +38,14 @@ struct config {
 	char *crl;        /* PEM CRL file for certificate log-in, optional */
 	char *log_level;  /* debug, info, warn, error */
 	bool access_log;
+	/* Behind a reverse proxy (see docs/internals/http-server.md): peers in
+	 * trusted_proxy may say who the client is (X-Forwarded-For) and which
+	 * scheme it used (X-Forwarded-Proto). NULL: none, the headers are ignored. */
+	struct cidr_list *trusted_proxy;
+	/* /metrics answers loopback clients, clients in metrics_allow, and any
+	 * client that sends "Authorization: Bearer <metrics_token>"; others 404. */
+	struct cidr_list *metrics_allow;
+	char *metrics_token;
 };
 
 /* Fills cfg with defaults. */

@@ -1,8 +1,8 @@
 /* Request dispatch: the middleware every request passes through, in order —
- * path decoding, routing, authentication (session cookie or bearer token),
- * the permission the route names, CSRF on state-changing requests — then the
- * handler; afterwards one access-log line and the metrics. Handlers never
- * repeat these checks. */
+ * path decoding, the /metrics gate, routing, authentication (session cookie
+ * or bearer token), the permission the route names, CSRF on state-changing
+ * requests — then the handler; afterwards one access-log line and the
+ * metrics. Handlers never repeat these checks. */
 #include "app/dispatch.h"
 
 #include <errno.h>
@@ -14,6 +14,7 @@
 
 #include "app/metrics.h"
 #include "app/platform.h"
+#include "app/proxy.h"
 #include "app/roles.h"
 #include "common/json_esc.h"
 #include "common/log.h"
@@ -115,6 +116,14 @@ void app_dispatch(struct req *r, struct res *s)
 	}
 	r->path = path;
 	r->query = qmark ? qmark + 1 : "";
+	/* The metrics are for the operators' own network: to anyone else the
+	 * path does not exist (404, not 403, and before routing, so neither a
+	 * 405 nor an error page tells them apart from an unknown path). */
+	bool ops = strcmp(path, METRICS_PATH) == 0;
+	if (ops && !metrics_allowed(r)) {
+		res_problem(r, s, 404, http_status_title_ja(404), NULL);
+		return;
+	}
 	if (req_query_error(r) != 0) {
 		res_problem(r, s, 400, http_status_title_ja(400),
 			    "URL の検索条件（? 以降）の形式に誤りがあります。");
@@ -143,8 +152,10 @@ void app_dispatch(struct req *r, struct res *s)
 	}
 	const struct route *rt = r->route;
 
+	/* /metrics needs no account (its bearer token is --metrics-token, not
+	 * an API token) and must answer while the database is down */
 	bool bearer = false;
-	int arc = platform_authenticate(r, &bearer);
+	int arc = ops ? PLATFORM_AUTH_NONE : platform_authenticate(r, &bearer);
 	if (arc == PLATFORM_AUTH_UNAVAILABLE) {
 		res_problem(r, s, 503, http_status_title_ja(503), NULL);
 		return;
@@ -219,6 +230,8 @@ void app_finished(struct req *r, struct res *s, long dur_us)
 	json_esc_append(&b, route ? route : "");
 	buf_printf(&b, ",\"status\":%d,\"bytes\":%zu,\"dur_ms\":%.3f,\"ip\":\"%s\"", s->status,
 		   s->body.len, (double)dur_us / 1000.0, r->client_ip);
+	if (strcmp(r->peer_ip, r->client_ip) != 0) /* forwarded by a trusted proxy */
+		buf_printf(&b, ",\"peer\":\"%s\"", r->peer_ip);
 	if (r->who.kind != PRINCIPAL_NONE)
 		buf_printf(&b, ",\"account\":%lld,\"lg\":\"%s\"", (long long)r->who.account_id,
 			   r->who.lg_code);
@@ -235,4 +248,5 @@ void app_finished(struct req *r, struct res *s, long dur_us)
 void app_dispatch_install(void)
 {
 	http_set_cleanup_hook(release_db);
+	http_set_client_hook(proxy_resolve);
 }

@@ -3,11 +3,14 @@
 #include "app/metrics.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app/app.h"
+#include "common/cidr.h"
 #include "common/xalloc.h"
 #include "jobs/jobs.h"
 
@@ -191,4 +194,32 @@ int metrics_render(struct metrics *m, struct app *app, struct buf *out)
 		   "mado_metrics_series_dropped_total %llu\n",
 		   (unsigned long long)atomic_load(&m->dropped));
 	return 0;
+}
+
+/* Compares hashes, so that neither the bytes nor the length of the token
+ * leak through timing. */
+static bool token_ok(const char *sent, const char *want)
+{
+	unsigned char hs[32], hw[32];
+	crypto_generichash(hs, sizeof hs, (const unsigned char *)sent, strlen(sent), NULL, 0);
+	crypto_generichash(hw, sizeof hw, (const unsigned char *)want, strlen(want), NULL, 0);
+	return sodium_memcmp(hs, hw, sizeof hs) == 0;
+}
+
+bool metrics_allowed(struct req *r)
+{
+	const struct config *cfg = r->app->cfg;
+	struct ipaddr ip;
+	if (ip_parse(r->client_ip, strlen(r->client_ip), &ip) == 0 &&
+	    (ip_is_loopback(&ip) || cidr_list_contains(cfg->metrics_allow, &ip)))
+		return true;
+	if (!cfg->metrics_token)
+		return false;
+	const char *authz = req_header(r, "Authorization");
+	if (!authz || strncasecmp(authz, "Bearer ", 7) != 0)
+		return false;
+	const char *tok = authz + 7;
+	while (*tok == ' ')
+		tok++;
+	return token_ok(tok, cfg->metrics_token);
 }

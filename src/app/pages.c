@@ -12,6 +12,7 @@
 #include "app/render.h"
 #include "app/roles.h"
 #include "audit/audit.h"
+#include "auth/password.h"
 #include "common/utf8.h"
 #include "jobs/jobs.h"
 #include "http/req_internal.h"
@@ -236,6 +237,90 @@ static void page_me(struct req *r, struct res *s)
 	page_render(r, s, 200, "account", "マイアカウント", "account", ctx);
 }
 
+/* ---- changing one's own password (/me/password) ---- */
+
+/* Renders the form with errors ({field: message}, stolen, may be NULL) or a
+ * message not tied to a field (error, may be NULL). */
+static void render_password(struct req *r, struct res *s, int status, json_t *errors,
+			    const char *error)
+{
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "has_password", json_boolean(account_has_password(r)));
+	json_object_set_new(ctx, "min_chars", json_integer(PASSWORD_MIN_CHARS));
+	if (errors && json_object_size(errors))
+		json_object_set_new(ctx, "errors", errors);
+	else
+		json_decref(errors);
+	if (error)
+		json_object_set_new(ctx, "error", json_string(error));
+	if (status == 200 && req_query(r, "done"))
+		json_object_set_new(ctx, "notice", json_string(account_password_changed_ja()));
+	page_render(r, s, status, "me_password", "パスワードの変更", "account", ctx);
+}
+
+static void page_password(struct req *r, struct res *s)
+{
+	render_password(r, s, 200, NULL, NULL);
+}
+
+static void page_password_post(struct req *r, struct res *s)
+{
+	const char *cur = req_form(r, "current_password");
+	const char *nw = req_form(r, "new_password");
+	const char *again = req_form(r, "new_password_confirm");
+	/* what the form alone can tell, before anything is verified or counted */
+	json_t *errors = json_object();
+	if (!cur || !*cur)
+		json_object_set_new(errors, "current_password",
+				    json_string("現在のパスワードを入力してください。"));
+	if (!nw || !*nw)
+		json_object_set_new(errors, "new_password",
+				    json_string("新しいパスワードを入力してください。"));
+	else if (!again || strcmp(nw, again) != 0)
+		json_object_set_new(
+			errors, "new_password_confirm",
+			json_string("確認のため、新しいパスワードをもう一度、同じように入力して"
+				    "ください。"));
+	if (json_object_size(errors)) {
+		render_password(r, s, 400, errors, NULL);
+		return;
+	}
+	json_decref(errors);
+	errors = NULL;
+	char msg[256];
+	int64_t retry = 0;
+	int rc = account_password_change(r, cur, nw, &errors, &retry, msg, sizeof msg);
+	switch (rc) {
+	case 0:
+		/* a new id for this session, as after a log-in (PRG) */
+		if (session_rotate(r, s) != 0) {
+			session_end(r, s);
+			res_redirect(r, s, "/login");
+			return;
+		}
+		res_redirect(r, s, "/me/password?done=1");
+		return;
+	case -EINVAL:
+		render_password(r, s, 400, errors, NULL);
+		return;
+	case -EAGAIN:
+		res_header(r, s, "Retry-After", arena_printf(r->arena, "%lld", (long long)retry));
+		render_password(r, s, 429, NULL, msg);
+		return;
+	case -EPERM:
+	case -ENOENT:
+		render_password(r, s, 403, NULL, msg);
+		return;
+	case -ESTALE:
+		render_password(r, s, 409, NULL, msg);
+		return;
+	default:
+		json_decref(errors);
+		res_problem(r, s, 503, http_status_title_ja(503), NULL);
+		return;
+	}
+}
+
 /* Plain-Japanese names for audit actions shown to residents. */
 static const char *action_ja(const char *action)
 {
@@ -249,6 +334,7 @@ static const char *action_ja(const char *action)
 		{"account.unlock", "ログインのロックの解除"},
 		{"account.totp_reset", "確認コード（2段階認証）の設定の解除"},
 		{"account.password_reset", "パスワードの再設定"},
+		{"account.password_change", "パスワードの変更"},
 		{"account.disable", "アカウントの利用停止"},
 		{"account.enable", "アカウントの利用再開"},
 		{"account.cert_revoke", "ログイン用電子証明書の登録の取り消し"},
@@ -796,6 +882,8 @@ const struct route page_routes[] = {
 	{HTTP_POST, "/logout", page_logout, NULL, ROUTE_HTML, NULL},
 	{HTTP_GET, "/me", page_me, NULL, ROUTE_HTML, NULL},
 	{HTTP_GET, "/me/history", page_history, NULL, ROUTE_HTML, NULL},
+	{HTTP_GET, "/me/password", page_password, NULL, ROUTE_HTML, NULL},
+	{HTTP_POST, "/me/password", page_password_post, NULL, ROUTE_HTML, NULL},
 	{HTTP_GET, "/staff", page_staff, "staff.console", ROUTE_HTML, NULL},
 	{HTTP_GET, "/admin/users", page_users, "users.admin", ROUTE_HTML, NULL},
 	{HTTP_POST, "/admin/users", page_users_create, "users.admin", ROUTE_HTML, NULL},

@@ -97,6 +97,31 @@ const char *account_action_done_ja(enum account_action what);
  * -EPERM and -EINVAL. */
 int account_admin_act(struct req *r, enum account_action what, int64_t id, const char *password,
 		      int64_t cert_id, char *msg, size_t msglen);
+/* ---- the signed-in person changing their own password ---- */
+/* Changes the password of r's signed-in account (a session, not an API
+ * token): current must verify against the stored hash, new_pw must pass the
+ * policy of account_create and differ from current. A wrong current password
+ * counts toward the lock-out exactly as a failed log-in does
+ * (login_record_failure), and a locked account is refused before anything is
+ * verified, so a stolen session cannot be used to guess the password. On
+ * success the hash is replaced, every other session of the account is ended
+ * and every API token revoked (the caller rotates its own session with
+ * session_rotate), the failure count goes back to 0, and the change is
+ * audited as account.password_change (subject account:<id>; a wrong current
+ * password as outcome denied). Neither password is logged or kept.
+ * Returns 0; -EINVAL with *errors (new, owned by the caller) holding a
+ * Japanese message per field ("current_password", "new_password"); -EAGAIN
+ * while the account is locked, *retry_after seconds; -EPERM when r is signed
+ * in with an API token, -ENOENT when the account has no password (msg says
+ * why); -ESTALE when the password was changed meanwhile (by an administrator);
+ * -EIO (database or audit log). */
+int account_password_change(struct req *r, const char *current, const char *new_pw, json_t **errors,
+			    int64_t *retry_after, char *msg, size_t msglen);
+/* The Japanese sentence shown after a successful change. */
+const char *account_password_changed_ja(void);
+/* True when r's signed-in account has a password (may use the form). */
+bool account_has_password(struct req *r);
+
 /* The log-in certificates registered for account id of lg_code, oldest first:
  * [{id, subject, issuer, serial, fingerprint, not_after_ms, created_ms}]. */
 json_t *account_certificates(struct db_conn *c, const char *lg_code, int64_t id);
@@ -118,6 +143,9 @@ int login_password(struct app *app, struct db_conn *c, struct arena *a, const ch
 		   const char *login, const char *password, const char *totp, const char *ip,
 		   struct account *out, int64_t *retry_after);
 const char *login_message_ja(enum login_result r);
+/* Counts one failed password or TOTP attempt on acc and locks it for
+ * --login-lockout seconds at --login-max-failures. Returns 0 or a DB error. */
+int login_record_failure(struct app *app, struct db_conn *c, const struct account *acc);
 
 /* Decrypts a stored TOTP secret (XChaCha20-Poly1305 under a key derived
  * from the master key, nonce first). Returns its length or < 0. */
@@ -156,6 +184,10 @@ const char *account_cert_message_ja(int rc);
 /* Starts a session (rotating: the caller's old session, if any, is ended).
  * *token_out is the cookie value, *csrf_out the session's CSRF token. */
 int session_start(struct req *r, struct res *s, const struct account *acc, const char *method);
+/* Gives the request's session a new id (and CSRF token) with the same
+ * account and log-in method, as a log-in does, and sets the cookie; the old
+ * id stops working. Returns 0, -ENOENT (not a session) or a DB error. */
+int session_rotate(struct req *r, struct res *s);
 /* Ends the request's session and clears the cookie. */
 void session_end(struct req *r, struct res *s);
 /* Issues an API token for an account; *token_out is shown once. */

@@ -54,7 +54,7 @@ const char *login_message_ja(enum login_result r)
 	}
 }
 
-static int record_failure(struct app *app, struct db_conn *c, const struct account *acc)
+int login_record_failure(struct app *app, struct db_conn *c, const struct account *acc)
 {
 	int max = app->cfg->login_max_failures;
 	int64_t now = platform_now_ms();
@@ -176,7 +176,7 @@ static int login_check(struct app *app, struct db_conn *c, struct arena *a, cons
 	}
 	db_done(st);
 	if (!hash || password_verify(hash, password, strlen(password)) != 0) {
-		record_failure(app, c, out);
+		login_record_failure(app, c, out);
 		return LOGIN_BAD;
 	}
 	int64_t step = 0;
@@ -195,7 +195,7 @@ static int login_check(struct app *app, struct db_conn *c, struct arena *a, cons
 		step = (int64_t)matched;
 		sodium_memzero(secret, sizeof secret);
 		if (ok != 0) { /* includes a replayed code: good once only */
-			record_failure(app, c, out);
+			login_record_failure(app, c, out);
 			return LOGIN_TOTP_BAD;
 		}
 	}
@@ -264,6 +264,33 @@ int session_start(struct req *r, struct res *s, const struct account *acc, const
 	res_cookie(r, s, SESSION_COOKIE, token, -1);
 	r->who.csrf = csrf;
 	return 0;
+}
+
+int session_rotate(struct req *r, struct res *s)
+{
+	struct principal *w = &r->who;
+	if (!w->session_id)
+		return -ENOENT;
+	/* the new session keeps the way the old one was started */
+	char method[16] = "password";
+	struct db_stmt *st;
+	int rc = db_prepare(app_db(r), "SELECT method FROM sessions WHERE id = ? AND lg_code = ?",
+			    &st);
+	if (rc < 0)
+		return rc;
+	db_bind_int64(st, 1, w->session_id);
+	db_bind_text(st, 2, w->lg_code);
+	rc = db_step(st);
+	if (rc == DB_ROW && db_col_text(st, 0))
+		snprintf(method, sizeof method, "%s", db_col_text(st, 0));
+	db_done(st);
+	if (rc < 0)
+		return rc;
+	if (rc != DB_ROW)
+		return -ENOENT;
+	struct account acc = {.id = w->account_id};
+	snprintf(acc.lg_code, sizeof acc.lg_code, "%s", w->lg_code);
+	return session_start(r, s, &acc, method);
 }
 
 void session_end(struct req *r, struct res *s)

@@ -59,7 +59,12 @@ struct req {
 	const char *body;  /* NUL-terminated; body_len bytes */
 	size_t body_len;
 	char request_id[33];
+	/* The client's address: the TCP peer's, or behind a trusted reverse
+	 * proxy the one it forwarded (app/proxy.h). Use this one everywhere. */
 	char client_ip[64];
+	char peer_ip[64]; /* the TCP peer's address, whoever it is */
+	/* The client reached us over HTTPS: this connection is TLS, or a trusted
+	 * proxy said so (X-Forwarded-Proto). Decides Secure cookies and HSTS. */
 	bool tls;
 	const struct route *route;
 	int nparams;
@@ -86,6 +91,9 @@ struct res {
 
 /* ---- request accessors (results are arena-owned or NULL) ---- */
 const char *req_header(struct req *r, const char *name);
+/* Every line of a header that may repeat, joined with ", " in the order
+ * received (RFC 9110 5.3), or NULL when absent. */
+const char *req_header_all(struct req *r, const char *name);
 const char *req_cookie(struct req *r, const char *name);
 const char *req_param(struct req *r, const char *name); /* route parameter */
 /* Query parameter, percent-decoded and checked to be valid UTF-8 (NULL if absent). */

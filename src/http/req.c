@@ -13,6 +13,7 @@
 
 static html_error_fn html_error;
 static req_cleanup_fn cleanup_hook;
+static req_client_fn client_hook;
 
 void http_set_html_error(html_error_fn fn)
 {
@@ -22,6 +23,17 @@ void http_set_html_error(html_error_fn fn)
 void http_set_cleanup_hook(req_cleanup_fn fn)
 {
 	cleanup_hook = fn;
+}
+
+void http_set_client_hook(req_client_fn fn)
+{
+	client_hook = fn;
+}
+
+void req_resolve_client(struct req *r)
+{
+	if (client_hook)
+		client_hook(r);
 }
 
 /* Responses are at most 8 MiB: larger exports go through jobs and files. */
@@ -94,6 +106,34 @@ void req_fail(struct req *r, struct res *s, int status)
 const char *req_header(struct req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+struct header_join {
+	const char *name;
+	struct buf b;
+	int n;
+};
+
+static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct header_join *j = cls;
+	if (!key || strcasecmp(key, j->name) != 0)
+		return MHD_YES;
+	/* the buffer is larger than any request's headers: cannot overflow */
+	if ((j->n++ && buf_puts(&j->b, ", ")) || buf_puts(&j->b, value ? value : ""))
+		return MHD_NO;
+	return MHD_YES;
+}
+
+const char *req_header_all(struct req *r, const char *name)
+{
+	struct header_join j = {.name = name, .n = 0};
+	buf_init(&j.b, 4u << 20);
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, join_header, &j);
+	const char *out = j.n ? arena_strdup(r->arena, buf_cstr(&j.b)) : NULL;
+	buf_release(&j.b);
+	return out;
 }
 
 const char *req_cookie(struct req *r, const char *name)

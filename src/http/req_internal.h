@@ -16,4 +16,11 @@ const char *http_status_title_ja(int status);
 typedef void (*req_cleanup_fn)(struct req *r);
 void http_set_cleanup_hook(req_cleanup_fn fn);
 
+/* Hook run once per request when its headers are in and peer_ip, client_ip
+ * and tls hold what the connection says (the app looks behind a trusted
+ * proxy there), before anything is answered or logged. */
+typedef void (*req_client_fn)(struct req *r);
+void http_set_client_hook(req_client_fn fn);
+void req_resolve_client(struct req *r);
+
 #endif

@@ -243,8 +243,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		buf_init(&rc->body, srv->o.max_body);
 		req_setup(&rc->req, &rc->res, srv->o.app, conn);
 		make_request_id(rc->req.request_id);
-		client_ip(conn, rc->req.client_ip, sizeof rc->req.client_ip);
+		client_ip(conn, rc->req.peer_ip, sizeof rc->req.peer_ip);
+		memcpy(rc->req.client_ip, rc->req.peer_ip, sizeof rc->req.client_ip);
 		rc->req.tls = srv->o.tls_cert_pem != NULL;
+		req_resolve_client(&rc->req);
 		rc->req.method = method_of(method);
 		rc->req.raw_url = raw_target(rc->req.arena, conn, url);
 

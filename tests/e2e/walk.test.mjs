@@ -44,8 +44,8 @@ async function walk(view, who, paths, { axe = true } = {}) {
 }
 
 const PUBLIC_PAGES = ['/', '/login', '/login/cert', '/no/such/page', '/login?next=%FF'];
-const RESIDENT_PAGES = ['/me', '/me/history', '/me/totp', '/me/certificates', '/staff'];
-const CLERK_PAGES = ['/staff', '/me', '/me/totp', '/me/certificates', '/admin/users'];
+const RESIDENT_PAGES = ['/me', '/me/history', '/me/totp', '/me/certificates', '/me/password', '/staff'];
+const CLERK_PAGES = ['/staff', '/me', '/me/totp', '/me/certificates', '/me/password', '/admin/users'];
 // /admin/users/1 is the demo resident (the first account `init --demo` makes):
 // the page with every counter-support form; /admin/users/3 is the demo
 // administrator's own page, which has none.
@@ -162,6 +162,31 @@ describe('what people do', () => {
 			assert.equal(await page.locator('#code[aria-invalid="true"]').count(), 1, 'the code field is marked');
 			await page.goto(srv.url + '/me/certificates');
 			await checkPage(page, '/me/certificates');
+		} finally {
+			await page.context().close();
+		}
+	});
+
+	it('a resident opens the password form from /me; a wrong current password is marked beside its field', { timeout: 60_000 }, async () => {
+		// Only the refused path: the demo resident's password stays as it is
+		// for the other tests (one failure counts; their log-ins reset it).
+		const page = await newPage(browser, NARROW);
+		try {
+			await formLogin(page, srv.url, A.lg, A.resident);
+			await page.goto(srv.url + '/me');
+			await Promise.all([page.waitForNavigation(), page.getByRole('link', { name: 'パスワードを変更する' }).click()]);
+			assert.equal(new URL(page.url()).pathname, '/me/password');
+			await checkPage(page, '/me/password');
+			const f = page.locator('form[action="/me/password"]');
+			await setField(f, 'current_password', 'not-the-password');
+			await setField(f, 'new_password', 'a-long-enough-new-one');
+			await setField(f, 'new_password_confirm', 'a-long-enough-new-one');
+			await Promise.all([page.waitForNavigation(), f.locator('button[type="submit"]').click()]);
+			await checkPage(page, '/me/password with a wrong current password');
+			assert.equal(await page.locator('#current_password[aria-invalid="true"]').count(), 1);
+			assert.equal(await page.locator('#new_password[aria-invalid="true"]').count(), 0);
+			await page.locator('.error-summary a[href="#current_password"]').click();
+			assert.equal(await page.evaluate(() => document.activeElement?.id), 'current_password', 'the summary link moves focus to the field');
 		} finally {
 			await page.context().close();
 		}

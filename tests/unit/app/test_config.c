@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "app/config.h"
+#include "common/cidr.h"
 
 static char tmpdir[64];
 
@@ -134,6 +135,68 @@ static void test_set_values(void **state)
 	assert_null(c->tls_cert);
 	assert_int_equal(config_set(c, "db", "postgres://mado@localhost/mado", err, sizeof err), 0);
 	assert_string_equal(c->db_url, "postgres://mado@localhost/mado");
+}
+
+/* --trusted-proxy, --metrics-allow (lists of networks) and --metrics-token. */
+static void test_proxy_options(void **state)
+{
+	struct config *c = *state;
+	char err[256];
+	assert_null(c->trusted_proxy);
+	assert_null(c->metrics_allow);
+	assert_null(c->metrics_token);
+
+	assert_int_equal(
+		config_set(c, "trusted-proxy", "10.0.0.0/8, 2001:db8::/32", err, sizeof err), 0);
+	assert_non_null(c->trusted_proxy);
+	assert_int_equal(c->trusted_proxy->n, 2);
+	struct ipaddr a;
+	assert_int_equal(ip_parse("10.20.30.40", 11, &a), 0);
+	assert_true(cidr_list_contains(c->trusted_proxy, &a));
+	/* a bad list leaves the old one in place and names the bad item */
+	assert_int_equal(
+		config_set(c, "trusted-proxy", "10.0.0.0/8,192.168.1.1/24", err, sizeof err), -1);
+	assert_non_null(strstr(err, "trusted-proxy"));
+	assert_non_null(strstr(err, "192.168.1.0/24"));
+	assert_int_equal(c->trusted_proxy->n, 2);
+	assert_int_equal(config_set(c, "trusted-proxy", "proxy.example.jp", err, sizeof err), -1);
+	assert_int_equal(config_set(c, "trusted-proxy", "10.0.0.0/8,", err, sizeof err), -1);
+	/* empty unsets */
+	assert_int_equal(config_set(c, "trusted-proxy", "", err, sizeof err), 0);
+	assert_null(c->trusted_proxy);
+
+	assert_int_equal(config_set(c, "metrics-allow", "192.0.2.0/24", err, sizeof err), 0);
+	assert_int_equal(c->metrics_allow->n, 1);
+
+	assert_int_equal(
+		config_set(c, "metrics-token", "abcdefghijklmnop-_.~+/==", err, sizeof err), 0);
+	assert_string_equal(c->metrics_token, "abcdefghijklmnop-_.~+/==");
+	/* refused tokens are never repeated in the message (it may be a secret) */
+	static const char *const bad[] = {"short-secret", "has a blank in it!!",
+					  "abcdefghijklmnop\"", "=abcdefghijklmnopq",
+					  "abcdefghijklmnop=x"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(config_set(c, "metrics-token", bad[i], err, sizeof err), -1);
+		if (strstr(err, bad[i]))
+			fail_msg("the message repeats the token: %s", err);
+	}
+	assert_string_equal(c->metrics_token, "abcdefghijklmnop-_.~+/==");
+
+	/* the file and the environment, like every option */
+	const char *p = write_conf("trusted-proxy = 127.0.0.1/32, ::1\n"
+				   "metrics-allow = \"10.9.0.0/16\"\n");
+	assert_int_equal(config_load_file(c, p, err, sizeof err), 0);
+	assert_int_equal(c->trusted_proxy->n, 2);
+	assert_int_equal(c->metrics_allow->n, 1);
+	setenv("MADOGUCHI_TRUSTED_PROXY", "172.16.0.0/12", 1);
+	setenv("MADOGUCHI_METRICS_TOKEN", "0123456789abcdef0123", 1);
+	assert_int_equal(config_load_env(c, err, sizeof err), 0);
+	assert_int_equal(c->trusted_proxy->n, 1);
+	assert_int_equal(c->trusted_proxy->v[0].bits, 96 + 12);
+	assert_string_equal(c->metrics_token, "0123456789abcdef0123");
+	p = write_conf("trusted-proxy = 10.0.0.1/8\n");
+	assert_int_equal(config_load_file(c, p, err, sizeof err), -1);
+	assert_non_null(strstr(err, ":1: trusted-proxy"));
 }
 
 static void test_set_refusals(void **state)
@@ -441,6 +504,8 @@ static void test_usage_lists_everything(void **state)
 		"default: 127.0.0.1",
 		"range 1k..1G",
 		"env MADOGUCHI_MAX_CONNS_PER_IP",
+		"--trusted-proxy=CIDR",
+		"env MADOGUCHI_METRICS_TOKEN",
 		"default: none",
 	};
 	for (size_t i = 0; i < sizeof must / sizeof *must; i++)
@@ -455,6 +520,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proxy_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_follows_data_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_errors, setup, teardown),
