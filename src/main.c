@@ -14,6 +14,7 @@
 #include "app/platform.h"
 #include "app/dispatch.h"
 #include "audit/audit.h"
+#include "common/wipe.h"
 #include "common/lgcode.h"
 #include "common/log.h"
 #include "http/server.h"
@@ -693,6 +694,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "madoguchi: libsodium failed to initialise\n");
 		return 1;
 	}
+	/* before jansson or ICU allocate anything: their freed memory is zeroed */
+	if (wipe_install() != 0)
+		fprintf(stderr, "madoguchi: warning: ICU's memory will not be wiped\n");
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage(argc < 2 ? stderr : stdout);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/wipe.h"
 #include "xalloc.h"
 
 void buf_init(struct buf *b, size_t max)
@@ -17,7 +18,7 @@ void buf_init(struct buf *b, size_t max)
 
 void buf_release(struct buf *b)
 {
-	free(b->p);
+	wipe_free(b->p); /* buffers hold names, bodies and numbers: zeroed first */
 	b->p = NULL;
 	b->len = b->cap = 0;
 }
@@ -41,7 +42,14 @@ static int grow(struct buf *b, size_t extra)
 		cap *= 2;
 	if (cap > b->max + 1)
 		cap = b->max + 1;
-	b->p = xrealloc(b->p, cap);
+	/* moved rather than realloc'd, so the old block is zeroed before it is
+	 * freed (see wipe.h) */
+	char *q = xmalloc(cap);
+	if (b->p) {
+		memcpy(q, b->p, b->len + 1 <= b->cap ? b->len + 1 : b->cap);
+		wipe_free(b->p);
+	}
+	b->p = q;
 	b->cap = cap;
 	return 0;
 }
