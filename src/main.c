@@ -16,6 +16,7 @@
 #include "audit/audit.h"
 #include "common/wipe.h"
 #include "common/lgcode.h"
+#include "common/cidr.h"
 #include "common/log.h"
 #include "http/server.h"
 #include "address/address.h"
@@ -218,6 +219,12 @@ static int cmd_serve(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* libmicrohttpd counts connections per TCP peer: behind a proxy that is
+	 * the proxy, so the whole city would share one limit */
+	if (cfg.trusted_proxy && cfg.trusted_proxy->n > 0 && cfg.max_conns_per_ip > 0)
+		log_warn("--max-conns-per-ip %d counts the trusted proxy's connections, not each "
+			 "client's: set it to 0 behind a proxy and limit clients there",
+			 cfg.max_conns_per_ip);
 	int threads = cfg.threads > 0 ? cfg.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	struct server_opts so = {
 		.listen = cfg.listen,
