@@ -35,6 +35,12 @@ struct pg_conn {
 	unsigned next_name;  /* statement names s1, s2, … in this session */
 	uint64_t *pipe_tags; /* the caller's tag of each execution in the pipeline */
 	int npipe;
+	/* A pipeline failure read where it could not be returned (a cached
+	 * statement finalized to make room): kept for the next call that can. */
+	int held_rc;
+	uint64_t held_tag;
+	char held_msg[DBI_ERRMSG_MAX];
+	bool dead; /* the session's state is unknown: reconnect at next acquire */
 };
 
 /* Storage for one bound value: numbers in small, text and bytes in heap,
@@ -139,16 +145,31 @@ static int pipe_end(struct db_conn *c, uint64_t *failed)
 	PGconn *h = q->h;
 	int rc = 0;
 
+	if (q->held_rc) {
+		/* given to every caller until one that can take the tag (db_flush,
+		 * db_queue) or a rollback takes it */
+		char msg[DBI_ERRMSG_MAX];
+		snprintf(msg, sizeof msg, "%s", q->held_msg);
+		rc = dbi_error(c, q->held_rc, "%s", msg);
+		if (failed) {
+			*failed = q->held_tag;
+			q->held_rc = 0;
+		}
+		if (PQpipelineStatus(h) == PQ_PIPELINE_OFF)
+			return rc;
+	}
 	if (PQpipelineStatus(h) == PQ_PIPELINE_OFF)
 		return 0;
 	if (!PQpipelineSync(h)) {
 		q->npipe = 0;
+		q->dead = true;
 		return conn_error(c, DB_ECONN, "PostgreSQL pipeline: ", PQerrorMessage(h));
 	}
 	for (int i = 0; i < q->npipe; i++) {
 		PGresult *res = PQgetResult(h);
 		if (!res) { /* every execution has at least one result */
 			q->npipe = 0;
+			q->dead = true;
 			return conn_error(c, DB_ECONN, "PostgreSQL pipeline: ", PQerrorMessage(h));
 		}
 		do {
@@ -166,7 +187,8 @@ static int pipe_end(struct db_conn *c, uint64_t *failed)
 	bool synced = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
 	PQclear(res);
 	if (!synced || !PQexitPipelineMode(h)) {
-		/* The session's state is unknown: it is dropped at db_release. */
+		/* The session's state is unknown: it is dropped at the next acquire. */
+		q->dead = true;
 		if (rc == 0)
 			return conn_error(c, DB_ECONN,
 					  "PostgreSQL pipeline did not end: ", PQerrorMessage(h));
@@ -175,10 +197,21 @@ static int pipe_end(struct db_conn *c, uint64_t *failed)
 	return rc;
 }
 
-/* Before anything else talks to the server: the pipeline is emptied. */
+/* Before anything else talks to the server: the pipeline is emptied. A
+ * failure read here is returned and also held, tag and message with it, for
+ * the next call that can take the tag (db_flush, db_queue): the caller of
+ * db_step or db_prepare never gave one. A rollback drops it. */
 static int idle(struct db_conn *c)
 {
-	return pipe_end(c, NULL);
+	struct pg_conn *q = pgc(c);
+	uint64_t tag = 0;
+	int rc = pipe_end(c, &tag);
+	if (rc < 0 && !q->held_rc) {
+		q->held_rc = rc;
+		q->held_tag = tag;
+		snprintf(q->held_msg, sizeof q->held_msg, "%s", c->errmsg);
+	}
+	return rc;
 }
 
 static void pg_disconnect(struct db_conn *c)
@@ -233,6 +266,10 @@ fail:
 static bool pg_needs_reconnect(struct db_conn *c)
 {
 	PGconn *h = pgc(c)->h;
+	/* a pipeline that did not end cleanly, or whose failure nobody took
+	 * (db_queue outside a transaction without db_flush): start afresh */
+	if (pgc(c)->dead || pgc(c)->held_rc || PQpipelineStatus(h) != PQ_PIPELINE_OFF)
+		return true;
 	for (int round = 0; round < 4; round++) {
 		if (PQstatus(h) != CONNECTION_OK)
 			return true;
@@ -266,6 +303,7 @@ static int pg_exec(struct db_conn *c, const char *sql)
 static int pg_rollback(struct db_conn *c)
 {
 	idle(c); /* whatever failed in the pipeline is rolled back with the rest */
+	pgc(c)->held_rc = 0;
 	return simple(c, "ROLLBACK");
 }
 
@@ -433,7 +471,7 @@ static void pg_finalize(struct db_stmt *st, bool server_side)
 	/* DEALLOCATE fails inside an aborted transaction; the name is then
 	 * simply left until the session ends (names are never reused). */
 	if (server_side && s->name[0])
-		idle(st->conn);
+		idle(st->conn); /* a failure is held for the next call */
 	if (server_side && s->name[0] && PQstatus(h) == CONNECTION_OK &&
 	    PQtransactionStatus(h) != PQTRANS_INERROR) {
 		char sql[32];

@@ -1187,6 +1187,41 @@ static void test_queue_then_other_statements(void **state)
 	db_release(c);
 }
 
+/* A failure read while a cached statement is finalized to make room in the
+ * cache (where it cannot be returned) is not lost: db_flush still reports
+ * it with its tag, and the transaction is doomed. */
+static void test_queue_failure_survives_eviction(void **state)
+{
+	struct fixture *f = *state;
+	struct db_conn *c = db_acquire(f->db);
+	uint64_t tag = 0;
+
+	exec_ok(c, "CREATE TABLE t_qe (k INTEGER PRIMARY KEY)");
+	assert_int_equal(db_begin_write(c), 0);
+	exec_ok(c, "INSERT INTO t_qe VALUES (1)");
+	struct db_stmt *ins = prep(c, "INSERT INTO t_qe (k) VALUES (?)");
+	db_bind_int64(ins, 1, 1); /* taken */
+	int rc = db_queue(ins, 42, &tag);
+	db_done(ins);
+	if (rc == 0) { /* deferred (PostgreSQL): push every cached statement out */
+		for (int i = 0; i < 300; i++) {
+			char sql[64];
+			struct db_stmt *st = NULL;
+			snprintf(sql, sizeof sql, "SELECT %d AS evict", i);
+			if (db_prepare(c, sql, &st) == 0)
+				db_done(st);
+		}
+		rc = db_flush(c, &tag);
+	}
+	assert_int_equal(rc, DB_ECONSTRAINT);
+	assert_int_equal(tag, 42);
+	assert_non_null(strstr(db_errmsg(c), "duplicate") ? db_errmsg(c) :
+							    strstr(db_errmsg(c), "UNIQUE"));
+	assert_true(db_commit(c) < 0);
+	assert_int_equal(query_int(c, "SELECT COUNT(*) FROM t_qe"), 0);
+	db_release(c);
+}
+
 #define CASE(t) cmocka_unit_test_setup_teardown(t, open_pool, close_pool)
 
 int main(void)
@@ -1216,6 +1251,7 @@ int main(void)
 		CASE(test_queue_bulk),
 		CASE(test_queue_failure_names_row),
 		CASE(test_queue_then_other_statements),
+		CASE(test_queue_failure_survives_eviction),
 	};
 	int failed = 0;
 
