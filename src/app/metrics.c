@@ -210,8 +210,13 @@ bool metrics_allowed(struct req *r)
 {
 	const struct config *cfg = r->app->cfg;
 	struct ipaddr ip;
+	/* A request that names a client it was forwarded for is not taken as
+	 * loopback: a proxy on this host (trusted or not) would otherwise make
+	 * every outside client loopback, and so would a forwarding header the
+	 * proxy step could not resolve (it falls back to the peer). */
+	bool forwarded = req_header(r, "X-Forwarded-For") || req_header(r, "Forwarded");
 	if (ip_parse(r->client_ip, strlen(r->client_ip), &ip) == 0 &&
-	    (ip_is_loopback(&ip) || cidr_list_contains(cfg->metrics_allow, &ip)))
+	    ((ip_is_loopback(&ip) && !forwarded) || cidr_list_contains(cfg->metrics_allow, &ip)))
 		return true;
 	if (!cfg->metrics_token)
 		return false;

@@ -131,6 +131,9 @@ describe('behind a trusted proxy (--trusted-proxy 127.0.0.1/32)', () => {
 			['GET', { ...outside, authorization: 'Bearer wrong-token-wrong-token-0000' }],
 			['GET', { ...outside, authorization: `Basic ${TOKEN}` }],
 			['POST', outside], // no 405 that would reveal the path
+			['GET', { 'x-forwarded-for': 'unknown' }], // unresolved: falls back to the loopback peer
+			['GET', { 'x-forwarded-for': '' }],
+			['GET', { 'x-forwarded-for': 'fe80::1%eth0' }],
 			['GET', { ...outside, accept: 'text/html' }],
 		]) {
 			const r = await c.request(method, '/metrics', { headers });
@@ -169,11 +172,14 @@ describe('without --trusted-proxy the forwarding headers are ignored', () => {
 		assert.ok(!('peer' in j), JSON.stringify(j));
 	});
 
-	it('X-Forwarded-Proto is ignored and /metrics stays loopback-only by the real peer', async () => {
+	it('X-Forwarded-Proto is ignored, and a forwarded request is never loopback for /metrics', async () => {
 		const c = ctx.client();
+		// a proxy on this host without --trusted-proxy: its clients must not read /metrics
 		const r = await c.get('/metrics', { headers: { 'x-forwarded-for': '203.0.113.5', 'x-forwarded-proto': 'https' } });
-		assert.equal(r.status, 200, `${r}`);
+		assert.equal(r.status, 404, `${r}`);
 		assert.equal(r.headers.get('strict-transport-security'), null);
+		assert.equal((await c.get('/metrics', { headers: { forwarded: 'for=203.0.113.5' } })).status, 404);
+		assert.equal((await c.get('/metrics')).status, 200, 'loopback itself still reads it');
 		// no token configured: a bearer header is not a way in, and no API-token lookup breaks it
 		const b = await c.get('/metrics', { headers: { authorization: 'Bearer some-api-token-that-does-not-exist' } });
 		assert.equal(b.status, 200, `${b}`);
