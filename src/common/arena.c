@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/wipe.h"
 #include "xalloc.h"
 
 #define ARENA_CHUNK 8192
@@ -32,10 +33,12 @@ void arena_free(struct arena *a)
 {
 	if (!a)
 		return;
+	/* a request's arena holds decoded form fields (passwords among them),
+	 * names and numbers: zeroed before the memory is reused (see wipe.h) */
 	struct chunk *c = a->head;
 	while (c) {
 		struct chunk *next = c->next;
-		free(c);
+		wipe_free(c);
 		c = next;
 	}
 	free(a);

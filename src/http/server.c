@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/wipe.h"
 #include "common/xalloc.h"
 #include "http/req_internal.h"
 
@@ -190,10 +191,11 @@ static enum MHD_Result send_res(struct server *srv, struct MHD_Connection *conn,
 	struct res *s = &rc->res;
 	size_t len = 0;
 	char *body = buf_detach(&s->body, &len);
+	/* the body may be a resident's record: zeroed when libmicrohttpd is done */
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer_with_free_callback(len, body, free);
+		MHD_create_response_from_buffer_with_free_callback(len, body, wipe_free);
 	if (!resp) {
-		free(body);
+		wipe_free(body);
 		return MHD_NO;
 	}
 	if (s->content_type)
