@@ -74,7 +74,9 @@ static void usage(FILE *out)
 	      "  migrate                   apply pending schema migrations\n"
 	      "  tenant add LG_CODE        host a municipality (name from the ABR list)\n"
 	      "  user add --lg CODE --login L --kind resident|staff [--name N]\n"
-	      "           [--roles r1,r2] [--password P]   create an account\n"
+	      "           [--roles r1,r2] [--password P [--temporary-password]]\n"
+	      "                            create an account (--temporary-password: the\n"
+	      "                            person must change it at the first log-in)\n"
 	      "  token create --lg CODE --login L          issue an API token (shown once)\n"
 	      "  audit verify              check the audit chain and its signed checkpoints\n"
 	      "  import abr [--on-error abort|skip] FILE.zip…\n"
@@ -303,7 +305,8 @@ static int add_tenant(struct app *app, const char *code, const char *abr_zip)
 }
 
 static int add_user(struct app *app, const char *lg, const char *login, const char *name,
-		    const char *kind, const char *roles_csv, const char *password, bool quiet_exist)
+		    const char *kind, const char *roles_csv, const char *password, bool temporary,
+		    bool quiet_exist)
 {
 	const char *roles[16];
 	char buf[512];
@@ -317,8 +320,8 @@ static int add_user(struct app *app, const char *lg, const char *login, const ch
 	char msg[256];
 	struct db_conn *c = db_acquire(app->db);
 	int64_t id = 0;
-	int rc = account_create(c, lg, login, name ? name : login, kind, password, roles, &id,
-				&field, msg, sizeof msg);
+	int rc = account_create(c, lg, login, name ? name : login, kind, password, temporary, roles,
+				&id, &field, msg, sizeof msg);
 	db_release(c);
 	if (rc == -EEXIST && quiet_exist)
 		return 0;
@@ -345,13 +348,13 @@ static int cmd_init(int argc, char **argv)
 		rc = add_tenant(&app, "302015", abr ? abr : DEFAULT_ABR_CITY);
 		if (!rc)
 			rc = add_user(&app, "302015", "resident", "和歌山 花子", "resident",
-				      "resident", "madoguchi-resident", true);
+				      "resident", "madoguchi-resident", false, true);
 		if (!rc)
 			rc = add_user(&app, "302015", "clerk", "市民課 窓口一郎", "staff",
-				      "shimin_clerk", "madoguchi-clerk", true);
+				      "shimin_clerk", "madoguchi-clerk", false, true);
 		if (!rc)
 			rc = add_user(&app, "302015", "admin", "情報政策課 管理者", "staff",
-				      "sysadmin", "madoguchi-admin", true);
+				      "sysadmin", "madoguchi-admin", false, true);
 		if (!rc)
 			printf("\ndemo municipality: 和歌山市 (lg_code 302015)\n"
 			       "demo log-ins (ログインID / パスワード):\n"
@@ -403,6 +406,7 @@ static int cmd_user(int argc, char **argv)
 	const char *name = take_opt(&argc, argv, "--name"), *kind = take_opt(&argc, argv, "--kind");
 	const char *roles = take_opt(&argc, argv, "--roles");
 	const char *password = take_opt(&argc, argv, "--password");
+	bool temporary = take_flag(&argc, argv, "--temporary-password");
 	if (!lg || !login || !kind) {
 		fprintf(stderr, "madoguchi: user add needs --lg, --login and --kind\n");
 		return 2;
@@ -412,7 +416,7 @@ static int cmd_user(int argc, char **argv)
 	int rc = begin(argc, argv, BOOT_MIGRATE, &cfg, &app);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	rc = add_user(&app, lg, login, name, kind, roles, password, false);
+	rc = add_user(&app, lg, login, name, kind, roles, password, temporary, false);
 	end(&cfg, &app);
 	return rc;
 }
@@ -437,16 +441,24 @@ static int cmd_token(int argc, char **argv)
 	struct account acc;
 	const char *token = NULL;
 	rc = account_find(c, a, lg, login, &acc);
-	if (rc == 0)
+	/* a token of an account whose password an administrator set would only
+	 * meet the temporary-password gate (app_dispatch): refuse it outright */
+	bool temporary = rc == 0 && acc.must_change_password;
+	if (rc == 0 && !temporary)
 		rc = api_token_create(&app, c, a, lg, acc.id, label ? label : "cli", &token);
 	db_release(c);
-	if (rc == 0)
+	if (temporary)
+		fprintf(stderr,
+			"madoguchi: %s has a temporary password: the person must change it "
+			"first\n",
+			login);
+	else if (rc == 0)
 		printf("%s\n", token);
 	else
 		fprintf(stderr, "madoguchi: no account %s in %s\n", login, lg);
 	arena_free(a);
 	end(&cfg, &app);
-	return rc == 0 ? 0 : 1;
+	return rc == 0 && !temporary ? 0 : 1;
 }
 
 static int cmd_audit(int argc, char **argv)

@@ -11,6 +11,7 @@
 #include "app/dispatch.h"
 #include "app/platform.h"
 #include "app/roles.h"
+#include "app/throttle.h"
 #include "auth/password.h"
 #include "common/lgcode.h"
 #include "common/utf8.h"
@@ -163,7 +164,7 @@ static int new_password_ok(const char *pw, char *msg, size_t msglen)
 }
 
 int account_create(struct db_conn *c, const char *lg_code, const char *login, const char *display,
-		   const char *kind, const char *password, const char *const *roles,
+		   const char *kind, const char *password, bool temporary, const char *const *roles,
 		   int64_t *id_out, const char **field, char *msg, size_t msglen)
 {
 	char hash[PASSWORD_HASH_SIZE];
@@ -204,10 +205,11 @@ int account_create(struct db_conn *c, const char *lg_code, const char *login, co
 	if ((rc = db_begin_write(c)) < 0)
 		return rc;
 	struct db_stmt *st;
-	rc = db_prepare(c,
-			"INSERT INTO accounts (lg_code, login, display, kind, password_hash, "
-			"created_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-			&st);
+	rc = db_prepare(
+		c,
+		"INSERT INTO accounts (lg_code, login, display, kind, password_hash, "
+		"created_ms, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		&st);
 	if (rc < 0)
 		goto fail;
 	db_bind_text(st, 1, lg_code);
@@ -216,6 +218,8 @@ int account_create(struct db_conn *c, const char *lg_code, const char *login, co
 	db_bind_text(st, 4, kind);
 	db_bind_text(st, 5, password ? hash : NULL);
 	db_bind_int64(st, 6, platform_now_ms());
+	/* only a password can be temporary */
+	db_bind_int64(st, 7, password && temporary ? 1 : 0);
 	rc = db_step(st);
 	int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
 	db_done(st);
@@ -263,7 +267,7 @@ static const char **load_roles(struct db_conn *c, struct arena *a, int64_t id)
 
 #define ACCOUNT_COLS                                                                               \
 	"SELECT id, lg_code, login, display, kind, totp_enabled, disabled, failed_logins, "        \
-	"locked_until_ms, created_ms FROM accounts "
+	"locked_until_ms, created_ms, must_change_password FROM accounts "
 
 static int read_account(struct db_conn *c, struct db_stmt *st, struct arena *a, struct account *out)
 {
@@ -280,6 +284,7 @@ static int read_account(struct db_conn *c, struct db_stmt *st, struct arena *a, 
 		out->failed_logins = (int)db_col_int64(st, 7);
 		out->locked_until_ms = db_col_int64(st, 8);
 		out->created_ms = db_col_int64(st, 9);
+		out->must_change_password = db_col_int64(st, 10) != 0;
 		rc = 0;
 	} else if (rc == DB_DONE) {
 		rc = -ENOENT;
@@ -359,13 +364,14 @@ json_t *account_json(const struct account *acc)
 	for (const char **p = acc->roles; p && *p; p++)
 		json_array_append_new(roles, json_string(*p));
 	bool locked = acc->locked_until_ms > platform_now_ms();
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:I, s:i, s:I}", "id",
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:I, s:i, s:I, s:b}", "id",
 			 (json_int_t)acc->id, "login", acc->login, "display", acc->display, "kind",
 			 acc->kind, "lg_code", acc->lg_code, "roles", roles, "totp_enabled",
 			 acc->totp_enabled, "disabled", acc->disabled, "locked", locked,
 			 "locked_until_ms", (json_int_t)(locked ? acc->locked_until_ms : 0),
 			 "failed_logins", acc->failed_logins, "created_ms",
-			 (json_int_t)acc->created_ms);
+			 (json_int_t)acc->created_ms, "must_change_password",
+			 acc->must_change_password);
 }
 
 json_t *account_list(struct db_conn *c, struct arena *a, const char *lg_code)
@@ -472,10 +478,13 @@ static int revoke_credentials(struct db_conn *c, const char *lg_code, int64_t id
 static int set_password(struct db_conn *c, const char *lg_code, int64_t id, const char *hash)
 {
 	struct db_stmt *st;
-	/* a new password also ends the lock-out: the person is at the counter */
+	/* a new password also ends the lock-out: the person is at the counter;
+	 * and it is temporary: the administrator knows it, so the person must
+	 * change it before anything else (dispatch.c) */
 	int rc = db_prepare(c,
 			    "UPDATE accounts SET password_hash = ?, failed_logins = 0, "
-			    "locked_until_ms = 0 WHERE id = ? AND lg_code = ?",
+			    "locked_until_ms = 0, must_change_password = 1 WHERE id = ? AND "
+			    "lg_code = ?",
 			    &st);
 	if (rc < 0)
 		return rc;
@@ -676,6 +685,35 @@ static int load_hash(struct db_conn *c, const char *lg_code, int64_t id,
 	return rc;
 }
 
+const char *account_temporary_password_ja(void)
+{
+	return "管理者が設定した仮のパスワードです。続けるには新しいパスワードを設定してください。";
+}
+
+int account_password_gate(struct req *r, bool *out)
+{
+	*out = false;
+	struct db_stmt *st;
+	/* the session's method, when r is a session (session_id 0 matches none) */
+	int rc = db_prepare(app_db(r),
+			    "SELECT a.must_change_password, s.method FROM accounts a LEFT JOIN "
+			    "sessions s ON s.id = ? AND s.account_id = a.id WHERE a.id = ? AND "
+			    "a.lg_code = ?",
+			    &st);
+	if (rc < 0)
+		return rc;
+	db_bind_int64(st, 1, r->who.session_id);
+	db_bind_int64(st, 2, r->who.account_id);
+	db_bind_text(st, 3, r->who.lg_code);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *method = db_col_is_null(st, 1) ? NULL : db_col_text(st, 1);
+		*out = db_col_int64(st, 0) != 0 && !(method && !strcmp(method, "certificate"));
+	}
+	db_done(st);
+	return rc < 0 ? rc : 0;
+}
+
 bool account_has_password(struct req *r)
 {
 	char h[PASSWORD_HASH_SIZE];
@@ -694,10 +732,12 @@ static int replace_password(struct db_conn *c, const char *lg_code, int64_t id, 
 	if (rc < 0)
 		return rc;
 	struct db_stmt *st;
-	/* the failure count goes back to 0, as after a log-in */
+	/* the failure count goes back to 0, as after a log-in; a password the
+	 * person chose is no longer an administrator's temporary one */
 	rc = db_prepare(c,
 			"UPDATE accounts SET password_hash = ?, failed_logins = 0, "
-			"locked_until_ms = 0 WHERE id = ? AND lg_code = ? AND password_hash = ?",
+			"locked_until_ms = 0, must_change_password = 0 WHERE id = ? AND "
+			"lg_code = ? AND password_hash = ?",
 			&st);
 	if (rc < 0)
 		goto fail;
@@ -780,14 +820,40 @@ int account_password_change(struct req *r, const char *current, const char *new_
 	else if (new_password_ok(new_pw, why, sizeof why) != 0)
 		json_object_set_new(errs, "new_password", json_string(why));
 	if (have_current) {
+		/* Counted as a failure before it is verified, against the address
+		 * and against the account (the same counter as a failed log-in), so
+		 * that parallel guesses stop at the limits; given back when right. */
+		int64_t lock_set = 0;
+		if (!throttle_take(r->client_ip, r->app->cfg->login_ip_max_failures, now,
+				   retry_after)) {
+			snprintf(msg, msglen, "%s", login_message_ja(LOGIN_LOCKED));
+			platform_audit(r, PW_CHANGE_ACTION, subj, PW_CHANGE_PURPOSE, "denied",
+				       "address throttled");
+			rc = -EAGAIN;
+			goto out;
+		}
+		rc = login_attempt_reserve(r->app, c, &acc, &lock_set, retry_after);
+		if (rc != 0)
+			throttle_give_back(r->client_ip, platform_now_ms());
+		if (rc == 1) {
+			snprintf(msg, msglen, "%s", login_message_ja(LOGIN_LOCKED));
+			platform_audit(r, PW_CHANGE_ACTION, subj, PW_CHANGE_PURPOSE, "denied",
+				       "locked");
+			rc = -EAGAIN;
+			goto out;
+		}
+		if (rc != 0) {
+			rc = -EIO;
+			goto out;
+		}
 		if (password_verify(stored, current, strlen(current)) == 0) {
 			verified = true;
-		} else {
-			/* the same counter as a failed log-in */
-			if (login_record_failure(r->app, c, &acc) < 0) {
+			throttle_give_back(r->client_ip, platform_now_ms());
+			if (login_attempt_release(r->app, c, &acc, lock_set) < 0) {
 				rc = -EIO;
 				goto out;
 			}
+		} else {
 			platform_audit(r, PW_CHANGE_ACTION, subj, PW_CHANGE_PURPOSE, "denied",
 				       "wrong current password");
 			json_object_set_new(

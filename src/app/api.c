@@ -50,10 +50,11 @@ static json_t *me_json(struct req *r)
 	for (const char **p = r->who.perms; p && *p; p++)
 		json_array_append_new(perms, json_string(*p));
 	static const char *const kinds[] = {"none", "resident", "staff", "system"};
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "account_id",
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "account_id",
 			 (json_int_t)r->who.account_id, "login", r->who.login, "display",
 			 r->who.display, "kind", kinds[r->who.kind], "lg_code", r->who.lg_code,
-			 "municipality", muni ? muni : "", "roles", roles, "permissions", perms);
+			 "municipality", muni ? muni : "", "roles", roles, "permissions", perms,
+			 "must_change_password", r->who.must_change_password);
 }
 
 static void api_me(struct req *r, struct res *s)
@@ -321,8 +322,8 @@ static void api_users_create(struct req *r, struct res *s)
 	char msg[256];
 	int64_t id = 0;
 	int rc = account_create(app_db(r), r->who.lg_code, jstr(in, "login"), jstr(in, "display"),
-				jstr(in, "kind"), jstr(in, "password"), roles, &id, &field, msg,
-				sizeof msg);
+				jstr(in, "kind"), jstr(in, "password"), true, roles, &id, &field,
+				msg, sizeof msg);
 	json_decref(in);
 	if (rc == -EINVAL || rc == -EEXIST) {
 		res_problem_fields(r, s, rc == -EEXIST ? 409 : 400, "入力内容を確認してください",

@@ -1,8 +1,8 @@
 /* Request dispatch: the middleware every request passes through, in order —
  * path decoding, the /metrics gate, routing, authentication (session cookie
- * or bearer token), the permission the route names, CSRF on state-changing
- * requests — then the handler; afterwards one access-log line and the
- * metrics. Handlers never repeat these checks. */
+ * or bearer token), the temporary-password gate, the permission the route
+ * names, CSRF on state-changing requests — then the handler; afterwards one
+ * access-log line and the metrics. Handlers never repeat these checks. */
 #include "app/dispatch.h"
 
 #include <errno.h>
@@ -104,6 +104,27 @@ static bool csrf_ok(struct req *r, bool bearer)
 	return hdr && want && platform_token_equal(hdr, want);
 }
 
+/* What a person whose password an administrator set (and who has not yet
+ * changed it) may still do: change it, look at who they are, and leave. */
+static bool temporary_password_allows(enum http_method m, const char *pattern)
+{
+	static const struct {
+		enum http_method m;
+		const char *pattern;
+	} open[] = {
+		{HTTP_GET, "/me/password"},
+		{HTTP_POST, "/me/password"},
+		{HTTP_POST, "/api/v1/me/password"},
+		{HTTP_GET, "/api/v1/me"},
+		{HTTP_POST, "/logout"},
+		{HTTP_POST, "/api/v1/auth/logout"},
+	};
+	for (size_t i = 0; i < sizeof open / sizeof open[0]; i++)
+		if (open[i].m == m && strcmp(open[i].pattern, pattern) == 0)
+			return true;
+	return false;
+}
+
 void app_dispatch(struct req *r, struct res *s)
 {
 	struct app *app = r->app;
@@ -175,6 +196,27 @@ void app_dispatch(struct req *r, struct res *s)
 			res_header(r, s, "WWW-Authenticate", "Bearer realm=\"madoguchi\"");
 		}
 		return;
+	}
+	/* A password an administrator set (a new account's, or a reset at the
+	 * counter) is known to that administrator: until the person has chosen
+	 * their own, the account can do nothing but change it. Decided here, for
+	 * every module's routes; public routes need no account and are left alone. */
+	if (r->who.kind != PRINCIPAL_NONE && !(rt->flags & ROUTE_PUBLIC)) {
+		bool temporary = false;
+		if (account_password_gate(r, &temporary) < 0) {
+			res_problem(r, s, 503, http_status_title_ja(503), NULL);
+			return;
+		}
+		r->who.must_change_password = temporary;
+		if (temporary && !temporary_password_allows(m, rt->pattern)) {
+			if (rt->flags & ROUTE_HTML)
+				res_redirect(r, s, "/me/password");
+			else
+				res_problem(r, s, 403, "パスワードの変更が必要です",
+					    account_temporary_password_ja());
+			res_header(r, s, "Cache-Control", "no-store");
+			return;
+		}
 	}
 	if (rt->perm && !req_can(r, rt->perm)) {
 		res_problem(r, s, 403, http_status_title_ja(403), NULL);

@@ -137,7 +137,9 @@ static void page_login_post(struct req *r, struct res *s)
 	char subj[32];
 	snprintf(subj, sizeof subj, "account:%lld", (long long)acc.id);
 	platform_audit(r, "auth.login", subj, "本人確認（ログイン）", "ok", "password");
-	res_redirect(r, s, safe_next(next, &r->who));
+	/* an administrator's temporary password: straight to choosing one's own
+	 * (app_dispatch would send every other page there anyway) */
+	res_redirect(r, s, acc.must_change_password ? "/me/password" : safe_next(next, &r->who));
 }
 
 static void page_logout(struct req *r, struct res *s)
@@ -255,6 +257,8 @@ static void render_password(struct req *r, struct res *s, int status, json_t *er
 		json_object_set_new(ctx, "error", json_string(error));
 	if (status == 200 && req_query(r, "done"))
 		json_object_set_new(ctx, "notice", json_string(account_password_changed_ja()));
+	if (r->who.must_change_password)
+		json_object_set_new(ctx, "temporary", json_string(account_temporary_password_ja()));
 	page_render(r, s, status, "me_password", "パスワードの変更", "account", ctx);
 }
 
@@ -516,13 +520,14 @@ static void render_users(struct req *r, struct res *s, int status, json_t *error
 		}
 		json_array_append_new(
 			users,
-			json_pack("{s:O?, s:O?, s:O?, s:s, s:O?, s:O?, s:O?, s:o, s:o}", "id",
+			json_pack("{s:O?, s:O?, s:O?, s:s, s:O?, s:O?, s:O?, s:O?, s:o, s:o}", "id",
 				  json_object_get(u, "id"), "login", json_object_get(u, "login"),
 				  "display", json_object_get(u, "display"), "kind_label",
 				  kind && !strcmp(kind, "resident") ? "住民" : "職員", "disabled",
 				  json_object_get(u, "disabled"), "locked",
 				  json_object_get(u, "locked"), "totp_enabled",
-				  json_object_get(u, "totp_enabled"), "roles", labels,
+				  json_object_get(u, "totp_enabled"), "must_change_password",
+				  json_object_get(u, "must_change_password"), "roles", labels,
 				  "role_choices", role_choices(have, kind)));
 	}
 	json_decref(list);
@@ -566,8 +571,8 @@ static void page_users_create(struct req *r, struct res *s)
 	const char *field = NULL;
 	char msg[256];
 	int64_t id = 0;
-	int rc = account_create(app_db(r), r->who.lg_code, login, display, kind, password, roles,
-				&id, &field, msg, sizeof msg);
+	int rc = account_create(app_db(r), r->who.lg_code, login, display, kind, password, true,
+				roles, &id, &field, msg, sizeof msg);
 	if (rc != 0) {
 		json_t *form = json_pack("{s:s, s:s, s:b, s:b}", "login", login ? login : "",
 					 "display", display ? display : "", "kind_resident",
@@ -656,12 +661,13 @@ static void render_user(struct req *r, struct res *s, int status, int64_t id, co
 	}
 	bool locked = acc.locked_until_ms > platform_now_ms();
 	json_t *a = json_pack(
-		"{s:I, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:i, s:o}", "id", (json_int_t)acc.id,
+		"{s:I, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:i, s:o, s:b}", "id", (json_int_t)acc.id,
 		"login", acc.login, "display", acc.display, "kind_label",
 		strcmp(acc.kind, "resident") ? "職員" : "住民", "disabled", acc.disabled, "locked",
 		locked, "totp_enabled", acc.totp_enabled, "totp_pending",
 		!acc.totp_enabled && account_totp_is_pending(app_db(r), r->who.lg_code, id),
-		"failed_logins", acc.failed_logins, "roles", role_labels(acc.roles));
+		"failed_logins", acc.failed_logins, "roles", role_labels(acc.roles),
+		"must_change_password", acc.must_change_password);
 	if (locked)
 		json_object_set_new(a, "locked_until",
 				    json_string(jst_time(r->arena, acc.locked_until_ms)));

@@ -44,13 +44,17 @@ struct account {
 	int failed_logins;
 	int64_t locked_until_ms;
 	int64_t created_ms;
+	bool must_change_password; /* set by an administrator, not yet changed */
 };
 
 /* Creates an account with a password (may be NULL: no password log-in) and
- * roles (NULL-terminated; each must exist and fit the kind). On a validation
- * failure returns -EINVAL and a Japanese message for field *field in msg. */
+ * roles (NULL-terminated; each must exist and fit the kind). temporary marks
+ * the password as set by an administrator (must_change_password): the person
+ * must change it before using anything else; true for the admin API and page,
+ * false for the operator's CLI. On a validation failure returns -EINVAL and a
+ * Japanese message for field *field in msg. */
 int account_create(struct db_conn *c, const char *lg_code, const char *login, const char *display,
-		   const char *kind, const char *password, const char *const *roles,
+		   const char *kind, const char *password, bool temporary, const char *const *roles,
 		   int64_t *id_out, const char **field, char *msg, size_t msglen);
 int account_get(struct db_conn *c, struct arena *a, const char *lg_code, int64_t id,
 		struct account *out);
@@ -65,7 +69,7 @@ int account_set_roles(struct db_conn *c, const char *lg_code, int64_t actor_id, 
 		      const char *const *roles, char *msg, size_t msglen);
 /* {id, login, display, kind, lg_code, roles[], totp_enabled, disabled,
  * locked (true while locked_until_ms is in the future), locked_until_ms,
- * failed_logins, created_ms} */
+ * failed_logins, created_ms, must_change_password} */
 json_t *account_json(const struct account *acc);
 /* [account_json…] of one municipality. */
 json_t *account_list(struct db_conn *c, struct arena *a, const char *lg_code);
@@ -74,7 +78,7 @@ json_t *account_list(struct db_conn *c, struct arena *a, const char *lg_code);
 enum account_action {
 	ACCOUNT_UNLOCK,         /* failed_logins and locked_until_ms back to 0 */
 	ACCOUNT_TOTP_RESET,     /* TOTP off, pending or active secret dropped */
-	ACCOUNT_PASSWORD_RESET, /* new password; unlocks; sessions and API tokens revoked */
+	ACCOUNT_PASSWORD_RESET, /* new, temporary password; unlocks; sessions and API tokens revoked */
 	ACCOUNT_DISABLE,        /* no log-in; sessions and API tokens revoked */
 	ACCOUNT_ENABLE,
 	ACCOUNT_CERT_REVOKE, /* registration deleted; certificate sessions ended */
@@ -102,11 +106,13 @@ int account_admin_act(struct req *r, enum account_action what, int64_t id, const
  * token): current must verify against the stored hash, new_pw must pass the
  * policy of account_create and differ from current. A wrong current password
  * counts toward the lock-out exactly as a failed log-in does
- * (login_record_failure), and a locked account is refused before anything is
+ * (login_attempt_reserve, taken before verifying) and against the client
+ * address (throttle.h), and a locked account is refused before anything is
  * verified, so a stolen session cannot be used to guess the password. On
  * success the hash is replaced, every other session of the account is ended
  * and every API token revoked (the caller rotates its own session with
- * session_rotate), the failure count goes back to 0, and the change is
+ * session_rotate), the failure count goes back to 0, an administrator's
+ * temporary password stops being temporary, and the change is
  * audited as account.password_change (subject account:<id>; a wrong current
  * password as outcome denied). Neither password is logged or kept.
  * Returns 0; -EINVAL with *errors (new, owned by the caller) holding a
@@ -119,6 +125,14 @@ int account_password_change(struct req *r, const char *current, const char *new_
 			    int64_t *retry_after, char *msg, size_t msglen);
 /* The Japanese sentence shown after a successful change. */
 const char *account_password_changed_ja(void);
+/* Whether r's principal must change an administrator's temporary password
+ * before anything else: *out is true when the account's must_change_password
+ * is set and r is not a session started with a log-in certificate (the card
+ * proves the person; the temporary password is what an administrator knows).
+ * Returns 0 or a DB error (*out false). */
+int account_password_gate(struct req *r, bool *out);
+/* 「管理者が設定した仮のパスワードです。…」: why everything else is refused. */
+const char *account_temporary_password_ja(void);
 /* True when r's signed-in account has a password (may use the form). */
 bool account_has_password(struct req *r);
 
@@ -143,9 +157,21 @@ int login_password(struct app *app, struct db_conn *c, struct arena *a, const ch
 		   const char *login, const char *password, const char *totp, const char *ip,
 		   struct account *out, int64_t *retry_after);
 const char *login_message_ja(enum login_result r);
-/* Counts one failed password or TOTP attempt on acc and locks it for
- * --login-lockout seconds at --login-max-failures. Returns 0 or a DB error. */
-int login_record_failure(struct app *app, struct db_conn *c, const struct account *acc);
+/* Reserves one password (or TOTP) attempt on acc before it is verified: counts
+ * it as a failure at once and, when that makes --login-max-failures, locks the
+ * account for --login-lockout seconds, in one UPDATE that matches only an
+ * unlocked account, so parallel attempts cannot exceed the limit. Returns 0
+ * (reserved; *lock_set is the lock this reservation set, or 0), 1 when the
+ * account is locked (*retry_after seconds; nothing may be verified), -ENOENT
+ * when the account is gone, or a DB error. */
+int login_attempt_reserve(struct app *app, struct db_conn *c, const struct account *acc,
+			  int64_t *lock_set, int64_t *retry_after);
+/* Gives back a reservation whose password turned out right without a full
+ * log-in (second factor still to come, disabled account, /me/password): one
+ * failure less, and the lock goes when this reservation set it or the count
+ * is below the limit again. Returns 0 or a DB error. */
+int login_attempt_release(struct app *app, struct db_conn *c, const struct account *acc,
+			  int64_t lock_set);
 
 /* Decrypts a stored TOTP secret (XChaCha20-Poly1305 under a key derived
  * from the master key, nonce first). Returns its length or < 0. */

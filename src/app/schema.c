@@ -68,5 +68,10 @@ const struct db_migration platform_migrations[] = {
 	 " expires_ms BIGINT NOT NULL,"
 	 " used INTEGER NOT NULL DEFAULT 0);",
 	 NULL},
+	/* A password set by an administrator (a new account's, or a reset at the
+	 * counter) is temporary: the person must change it before anything else
+	 * (dispatch.c). Cleared by their own change on /me/password. */
+	{2, "ALTER TABLE accounts ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;",
+	 NULL},
 	{0, NULL, NULL},
 };

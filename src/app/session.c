@@ -54,20 +54,80 @@ const char *login_message_ja(enum login_result r)
 	}
 }
 
-int login_record_failure(struct app *app, struct db_conn *c, const struct account *acc)
+/* The lock-out (docs/internals/app.md, "Log-in throttling"). An attempt is
+ * reserved before the password is verified, in one UPDATE that only matches an
+ * account that is not locked, so that parallel requests cannot all be
+ * verified: each one counts as a failure from the start, and the one that
+ * brings the count to --login-max-failures sets the lock. A password that
+ * turns out right gives its reservation back (login_attempt_release) or, on a
+ * full log-in, resets the count (record_success). The conditional UPDATE is
+ * atomic on SQLite (one writer) and on PostgreSQL (a concurrent UPDATE of the
+ * row waits and re-checks the WHERE against the committed row). */
+int login_attempt_reserve(struct app *app, struct db_conn *c, const struct account *acc,
+			  int64_t *lock_set, int64_t *retry_after)
 {
-	int max = app->cfg->login_max_failures;
 	int64_t now = platform_now_ms();
+	int64_t until = now + (int64_t)app->cfg->login_lockout * 1000;
 	struct db_stmt *st;
-	int rc = db_prepare(c,
-			    "UPDATE accounts SET failed_logins = failed_logins + 1, "
-			    "locked_until_ms = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE "
-			    "locked_until_ms END WHERE id = ? AND lg_code = ?",
-			    &st);
+	*lock_set = 0;
+	*retry_after = 0;
+	int rc = db_prepare(
+		c,
+		"UPDATE accounts SET failed_logins = failed_logins + 1, "
+		"locked_until_ms = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE "
+		"locked_until_ms END WHERE id = ? AND lg_code = ? AND locked_until_ms <= ? "
+		"RETURNING locked_until_ms",
+		&st);
 	if (rc < 0)
 		return rc;
-	db_bind_int64(st, 1, max);
-	db_bind_int64(st, 2, now + (int64_t)app->cfg->login_lockout * 1000);
+	db_bind_int64(st, 1, app->cfg->login_max_failures);
+	db_bind_int64(st, 2, until);
+	db_bind_int64(st, 3, acc->id);
+	db_bind_text(st, 4, acc->lg_code);
+	db_bind_int64(st, 5, now);
+	rc = db_step(st);
+	if (rc == DB_ROW && db_col_int64(st, 0) == until)
+		*lock_set = until;
+	db_done(st);
+	if (rc < 0)
+		return rc;
+	if (rc == DB_ROW)
+		return 0;
+	/* no row: locked (or the account is gone); say for how long */
+	if ((rc = db_prepare(c, "SELECT locked_until_ms FROM accounts WHERE id = ? AND lg_code = ?",
+			     &st)) < 0)
+		return rc;
+	db_bind_int64(st, 1, acc->id);
+	db_bind_text(st, 2, acc->lg_code);
+	rc = db_step(st);
+	int64_t locked = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_done(st);
+	if (rc < 0)
+		return rc;
+	if (rc != DB_ROW)
+		return -ENOENT;
+	*retry_after = locked > now ? (locked - now + 999) / 1000 : 1;
+	return 1;
+}
+
+int login_attempt_release(struct app *app, struct db_conn *c, const struct account *acc,
+			  int64_t lock_set)
+{
+	struct db_stmt *st;
+	/* The lock goes too when this reservation set it, or when the count is
+	 * below the limit again (a parallel reservation locked, then this one
+	 * turned out not to be a failure). */
+	int rc = db_prepare(
+		c,
+		"UPDATE accounts SET failed_logins = CASE WHEN failed_logins > 0 THEN "
+		"failed_logins - 1 ELSE 0 END, locked_until_ms = CASE WHEN "
+		"locked_until_ms = ? OR failed_logins - 1 < ? THEN 0 ELSE locked_until_ms "
+		"END WHERE id = ? AND lg_code = ?",
+		&st);
+	if (rc < 0)
+		return rc;
+	db_bind_int64(st, 1, lock_set ? lock_set : -1);
+	db_bind_int64(st, 2, app->cfg->login_max_failures);
 	db_bind_int64(st, 3, acc->id);
 	db_bind_text(st, 4, acc->lg_code);
 	rc = db_step(st);
@@ -122,12 +182,21 @@ int login_password(struct app *app, struct db_conn *c, struct arena *a, const ch
 	memset(out, 0, sizeof(*out));
 	if (!lg_code || !login || !password)
 		return LOGIN_BAD;
-	if (!throttle_allow(ip, app->cfg->login_ip_max_failures, platform_now_ms(), retry_after))
+	/* the address's attempt is taken before anything is verified, like the
+	 * account's (throttle.h), and given back unless it was a failure */
+	if (!throttle_take(ip, app->cfg->login_ip_max_failures, platform_now_ms(), retry_after))
 		return LOGIN_LOCKED;
 	int res = login_check(app, c, a, lg_code, login, password, totp, out, retry_after);
-	if (res == LOGIN_BAD || res == LOGIN_TOTP_BAD)
-		throttle_fail(ip, platform_now_ms());
+	if (res != LOGIN_BAD && res != LOGIN_TOTP_BAD)
+		throttle_give_back(ip, platform_now_ms());
 	return res;
+}
+
+/* Gives back the attempt reserved on acc: the password was right. */
+static int not_a_failure(struct app *app, struct db_conn *c, const struct account *acc,
+			 int64_t lock_set, int res)
+{
+	return login_attempt_release(app, c, acc, lock_set) < 0 ? LOGIN_ERROR : res;
 }
 
 static int login_check(struct app *app, struct db_conn *c, struct arena *a, const char *lg_code,
@@ -143,13 +212,21 @@ static int login_check(struct app *app, struct db_conn *c, struct arena *a, cons
 	}
 	if (rc < 0)
 		return LOGIN_ERROR;
-	int64_t now = platform_now_ms();
-	if (out->locked_until_ms > now) {
-		*retry_after = (out->locked_until_ms - now + 999) / 1000;
+	/* Counted as a failure before it is verified, so that parallel guesses
+	 * stop at the limit. A locked account answers at once: 429 already
+	 * tells a locked account from a wrong password, so spending an Argon2id
+	 * run would hide nothing and only cost memory and time. */
+	int64_t lock_set = 0;
+	rc = login_attempt_reserve(app, c, out, &lock_set, retry_after);
+	if (rc == 1)
 		return LOGIN_LOCKED;
+	if (rc == -ENOENT) {
+		password_verify_dummy(password, strlen(password));
+		return LOGIN_BAD;
 	}
-	if (out->disabled)
-		return LOGIN_DISABLED;
+	if (rc < 0)
+		return LOGIN_ERROR;
+	int64_t now = platform_now_ms();
 
 	char *hash = NULL;
 	unsigned char secret_blob[128];
@@ -175,14 +252,21 @@ static int login_check(struct app *app, struct db_conn *c, struct arena *a, cons
 		last_step = db_col_int64(st, 2);
 	}
 	db_done(st);
-	if (!hash || password_verify(hash, password, strlen(password)) != 0) {
-		login_record_failure(app, c, out);
-		return LOGIN_BAD;
+	/* without a stored hash the same time is spent as for a wrong password */
+	if (!hash) {
+		password_verify_dummy(password, strlen(password));
+		return LOGIN_BAD; /* already counted */
 	}
+	if (password_verify(hash, password, strlen(password)) != 0)
+		return LOGIN_BAD; /* already counted */
+	/* only the right password learns that the account is disabled: anyone
+	 * else gets the answer of an unknown login, in the same time */
+	if (out->disabled)
+		return not_a_failure(app, c, out, lock_set, LOGIN_DISABLED);
 	int64_t step = 0;
 	if (out->totp_enabled) {
 		if (!totp || !*totp)
-			return LOGIN_TOTP_REQUIRED;
+			return not_a_failure(app, c, out, lock_set, LOGIN_TOTP_REQUIRED);
 		unsigned char secret[64];
 		int slen =
 			platform_totp_secret(app, secret_blob, secret_len, secret, sizeof secret);
@@ -194,10 +278,8 @@ static int login_check(struct app *app, struct db_conn *c, struct arena *a, cons
 				 -1;
 		step = (int64_t)matched;
 		sodium_memzero(secret, sizeof secret);
-		if (ok != 0) { /* includes a replayed code: good once only */
-			login_record_failure(app, c, out);
+		if (ok != 0) /* includes a replayed code: good once only; counted */
 			return LOGIN_TOTP_BAD;
-		}
 	}
 	if (record_success(c, out, step) < 0)
 		return LOGIN_ERROR;

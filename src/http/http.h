@@ -44,6 +44,10 @@ struct principal {
 	const char **perms;    /* NULL-terminated permission names, arena-owned */
 	int64_t session_id;    /* 0 for token requests */
 	const char *csrf;      /* the session's CSRF token (HTML forms), arena-owned */
+	/* the password was set by an administrator and the person has not yet
+	 * changed it: only /me/password, log-out and GET /api/v1/me answer
+	 * (set by app_dispatch after authentication) */
+	bool must_change_password;
 };
 
 struct req {

@@ -250,6 +250,28 @@ describe('what people do', () => {
 		}
 	});
 
+	it('the account the administrator made has a temporary password: the clerk lands on /me/password and changes it', { timeout: 120_000 }, async () => {
+		const page = await newPage(browser, NARROW);
+		try {
+			await formLogin(page, srv.url, A.lg, { login: 'e2e-clerk', password: 'e2e-clerk-password' });
+			assert.equal(new URL(page.url()).pathname, '/me/password');
+			await checkPage(page, '/me/password with a temporary password');
+			assert.match(await page.locator('[role="status"]').first().textContent(), /管理者が設定した仮のパスワードです/);
+			await page.goto(srv.url + '/staff');
+			assert.equal(new URL(page.url()).pathname, '/me/password', '/staff sends the clerk back');
+			const f = page.locator('form[action="/me/password"]');
+			await setField(f, 'current_password', 'e2e-clerk-password');
+			await setField(f, 'new_password', 'e2e-clerk-own-password');
+			await setField(f, 'new_password_confirm', 'e2e-clerk-own-password');
+			await Promise.all([page.waitForNavigation(), f.locator('button[type="submit"]').click()]);
+			await checkPage(page, '/me/password after the change');
+			await page.goto(srv.url + '/staff');
+			assert.equal(new URL(page.url()).pathname, '/staff', 'the staff console opens now');
+		} finally {
+			await page.context().close();
+		}
+	});
+
 	it('an administrator helps a resident at the counter: the account page, a refused form, unlock', { timeout: 120_000 }, async () => {
 		const page = await newPage(browser, NARROW);
 		try {

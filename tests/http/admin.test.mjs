@@ -43,6 +43,8 @@ describe('user and role administration', () => {
 		const me = await c.me();
 		assert.equal(me.display, '新任 職員');
 		assert.deepEqual(me.roles, ['shimin_clerk']);
+		// the administrator chose the password: it is temporary (temp_password.test.mjs)
+		assert.equal(me.must_change_password, true);
 	});
 
 	it('invalid accounts are 400 problems naming the field', async () => {

@@ -5,11 +5,12 @@
 // municipality, only with users.admin, every action in the audit log.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { sign as cryptoSign, createPrivateKey } from 'node:crypto';
 import path from 'node:path';
 import { useServer } from './lib/suite.mjs';
-import { A, B, MADO_BIN, ROOT, run, sql } from './lib/server.mjs';
+import { makeTestCerts } from './lib/certs.mjs';
+import { A, B, sql } from './lib/server.mjs';
 import { assertProblem, inputValue, items } from './lib/client.mjs';
 import { Authenticator, parseOtpauth } from './lib/totp.mjs';
 
@@ -23,18 +24,12 @@ const CARD = person('help-card');
 const FORMS = person('help-forms');
 const ADMIN2 = { lg: A.lg, login: 'admin-two', password: 'admin-two-password', kind: 'staff', roles: ['sysadmin'], name: '二人目 管理者' };
 
-const MKCERTS = process.env.MADO_MKCERTS ||
-	[path.join(path.dirname(MADO_BIN), 'mkcerts'), path.join(ROOT, 'build/mkcerts')].find((p) => existsSync(p)) ||
-	path.join(ROOT, 'build/mkcerts');
 let certDir;
 
 async function makeCerts(data) {
-	certDir = path.join(data.dataDir, 'test-certs');
-	mkdirSync(certDir, { recursive: true });
-	if (!existsSync(MKCERTS)) throw new Error(`${MKCERTS} not found: build the mkcerts target`);
-	const r = await run(MKCERTS, [certDir]);
-	if (r.code !== 0) throw new Error(`mkcerts failed: ${r.stderr}`);
-	return ['--trusted-ca', path.join(certDir, 'ca.pem'), '--crl', path.join(certDir, 'crl.pem')];
+	const c = await makeTestCerts(data.dataDir);
+	certDir = c.dir;
+	return c.args;
 }
 
 const pem = (name) => readFileSync(path.join(certDir, `${name}.pem`), 'utf8');
