@@ -13,6 +13,7 @@
 #include "app/roles.h"
 #include "app/throttle.h"
 #include "auth/password.h"
+#include "common/log.h"
 #include "common/lgcode.h"
 #include "common/utf8.h"
 
@@ -319,6 +320,15 @@ int account_find(struct db_conn *c, struct arena *a, const char *lg_code, const 
 	return read_account(c, st, a, out);
 }
 
+void account_roles_audit(struct req *r, int64_t id, int rc)
+{
+	char subj[32];
+	snprintf(subj, sizeof subj, "account:%lld", (long long)id);
+	const char *outcome = rc == 0 ? "ok" : rc == -ENOENT ? "not_found" : "refused";
+	const char *detail = rc == -EPERM ? "own roles" : rc == -EINVAL ? "roles refused" : NULL;
+	platform_audit(r, "account.roles", subj, "役割の変更", outcome, detail);
+}
+
 int account_set_roles(struct db_conn *c, const char *lg_code, int64_t actor_id, int64_t id,
 		      const char *const *roles, char *msg, size_t msglen)
 {
@@ -560,6 +570,10 @@ int account_admin_act(struct req *r, enum account_action what, int64_t id, const
 	rc = account_get(c, a, lg, id, &acc);
 	if (rc < 0) {
 		rc = rc == -ENOENT ? -ENOENT : -EIO;
+		/* an id of another municipality, or none: the attempt is recorded */
+		if (rc == -ENOENT)
+			platform_audit(r, action_tab[what].name, subj, action_tab[what].purpose,
+				       "not_found", NULL);
 		goto out;
 	}
 	if (id == r->who.account_id) {
@@ -575,6 +589,8 @@ int account_admin_act(struct req *r, enum account_action what, int64_t id, const
 	}
 	if (what == ACCOUNT_PASSWORD_RESET) {
 		if (new_password_ok(password, msg, msglen) != 0) {
+			platform_audit(r, action_tab[what].name, subj, action_tab[what].purpose,
+				       "refused", "password policy");
 			rc = -EINVAL;
 			goto out;
 		}
@@ -618,6 +634,10 @@ int account_admin_act(struct req *r, enum account_action what, int64_t id, const
 	case ACCOUNT_CERT_REVOKE:
 		n = revoke_cert(c, lg, id, cert_id, fp, sizeof fp);
 		if (n == 1) {
+			db_rollback(c);
+			began = false;
+			platform_audit(r, action_tab[what].name, subj, action_tab[what].purpose,
+				       "not_found", "no such certificate");
 			rc = -ENOENT;
 			goto out;
 		}
@@ -631,8 +651,12 @@ int account_admin_act(struct req *r, enum account_action what, int64_t id, const
 		goto out;
 	}
 	began = false;
+	/* After the commit: the audit writer needs the write lock we held. If
+	 * the entry cannot be written the change stands; say so loudly. */
 	if (platform_audit(r, action_tab[what].name, subj, action_tab[what].purpose, "ok",
 			   fp[0] ? fp : NULL) != 0) {
+		log_error("audit: %s on %s was committed but its audit entry failed",
+			  action_tab[what].name, subj);
 		rc = -EIO;
 		goto out;
 	}

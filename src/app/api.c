@@ -365,14 +365,12 @@ static void api_users_roles(struct req *r, struct res *s)
 	char msg[256] = "";
 	int rc = account_set_roles(app_db(r), r->who.lg_code, r->who.account_id, id, roles, msg,
 				   sizeof msg);
+	account_roles_audit(r, id, rc);
 	if (rc == -ENOENT) {
 		res_problem(r, s, 404, "利用者が見つかりません", NULL);
 		return;
 	}
 	if (rc == -EPERM) {
-		char subj[32];
-		snprintf(subj, sizeof subj, "account:%lld", (long long)id);
-		platform_audit(r, "account.roles", subj, "役割の変更", "refused", "own roles");
 		res_problem(r, s, 403, "自分自身の役割は変更できません", msg);
 		return;
 	}
@@ -381,9 +379,6 @@ static void api_users_roles(struct req *r, struct res *s)
 				   json_pack("{s:s}", "roles", msg));
 		return;
 	}
-	char subj[32];
-	snprintf(subj, sizeof subj, "account:%lld", (long long)id);
-	platform_audit(r, "account.roles", subj, "役割の変更", "ok", NULL);
 	struct account acc;
 	account_get(app_db(r), r->arena, r->who.lg_code, id, &acc);
 	res_json(r, s, 200, account_json(&acc));

@@ -600,14 +600,10 @@ static void page_users_roles(struct req *r, struct res *s)
 	char msg[256] = "";
 	int rc = account_set_roles(app_db(r), r->who.lg_code, r->who.account_id, id, form_roles(r),
 				   msg, sizeof msg);
+	account_roles_audit(r, id, rc);
 	if (rc == -ENOENT) {
 		res_problem(r, s, 404, "利用者が見つかりません", NULL);
 		return;
-	}
-	if (rc == -EPERM) {
-		char subj[32];
-		snprintf(subj, sizeof subj, "account:%lld", (long long)id);
-		platform_audit(r, "account.roles", subj, "役割の変更", "refused", "own roles");
 	}
 	if (rc != 0) {
 		render_users(r, s, rc == -EPERM ? 403 : 400,
@@ -615,9 +611,6 @@ static void page_users_roles(struct req *r, struct res *s)
 			     NULL, NULL);
 		return;
 	}
-	char subj[32];
-	snprintf(subj, sizeof subj, "account:%lld", (long long)id);
-	platform_audit(r, "account.roles", subj, "役割の変更", "ok", NULL);
 	res_redirect(r, s, "/admin/users?updated=1");
 }
 

@@ -65,6 +65,9 @@ int account_find(struct db_conn *c, struct arena *a, const char *lg_code, const 
  * that does not exist, does not fit the account's kind, or would join
  * account administration and the resident record on one account; -ENOENT
  * when the account is not of lg_code. */
+/* The audit entry of a role change attempt on account id, from the result
+ * of account_set_roles: ok, refused (own roles, or roles refused), not_found. */
+void account_roles_audit(struct req *r, int64_t id, int rc);
 int account_set_roles(struct db_conn *c, const char *lg_code, int64_t actor_id, int64_t id,
 		      const char *const *roles, char *msg, size_t msglen);
 /* {id, login, display, kind, lg_code, roles[], totp_enabled, disabled,

@@ -266,8 +266,10 @@ describe('help at the counter', () => {
 		assertProblem(await certLogin(ctx.client(), 'leaf-ec'), 401);
 		assertProblem(await viaCard.get('/api/v1/me'), 401, 'the certificate session ended');
 		assert.equal((await owner.get('/api/v1/me')).status, 200, 'the password session goes on');
-		const fp = await sql(ctx.srv, `SELECT detail FROM audit_log WHERE action = 'account.cert_revoke' AND subject = 'account:${id}'`);
+		const fp = await sql(ctx.srv, `SELECT detail FROM audit_log WHERE action = 'account.cert_revoke' AND subject = 'account:${id}' AND outcome = 'ok'`);
 		assert.equal(fp.trim(), ec.fingerprint, 'the audit entry names the fingerprint');
+		const again = await sql(ctx.srv, `SELECT COUNT(*) FROM audit_log WHERE action = 'account.cert_revoke' AND subject = 'account:${id}' AND outcome = 'not_found'`);
+		assert.equal(Number(again.trim()), 1, 'the second, refused revocation is audited too');
 
 		// the HTML page lists the other one with its own form
 		const p = await page.page(`/admin/users/${id}`);
@@ -331,6 +333,9 @@ describe('help at the counter', () => {
 			assertProblem(await admin.request(m, `/api/v1/admin/users/${bId}${p}`, body), 404);
 		}
 		assert.equal((await page.page(`/admin/users/${bRes}`)).status, 404);
+		// each attempt on another town's account is in 和歌山市's audit log, as not found
+		const tried = await sql(ctx.srv, `SELECT COUNT(*) FROM audit_log WHERE lg_code = '${A.lg}' AND subject = 'account:${bRes}' AND outcome = 'not_found'`);
+		assert.equal(Number(tried.trim()), 6, 'unlock, TOTP reset, password, disable, enable and revoke attempts audited');
 		await ctx.client().mustLogin(B.lg, B.resident);
 		assertProblem(await admin.post('/api/v1/admin/users/987654321/unlock', { json: {} }), 404);
 		assertProblem(await admin.get('/api/v1/admin/users/abc'), 404);
