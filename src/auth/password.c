@@ -3,9 +3,11 @@
  * configuration, rehash decisions and Japanese messages. */
 #include "auth/password.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/utf8.h"
 
@@ -13,6 +15,53 @@ _Static_assert(PASSWORD_HASH_SIZE == crypto_pwhash_STRBYTES, "hash buffer size")
 
 static const char prefix_id[] = crypto_pwhash_argon2id_STRPREFIX; /* "$argon2id$" */
 static const char prefix_i[] = crypto_pwhash_argon2i_STRPREFIX;   /* "$argon2i$" */
+
+/* Each Argon2id computation holds its memory cost (64 MiB by default) while it
+ * runs: at most `gate_max` run at once, the others wait their turn (each
+ * takes a fraction of a second), so a burst of log-ins cannot exhaust
+ * memory. 0 until first used or set: then the number of online CPUs. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static unsigned gate_max, gate_busy, gate_peak;
+
+static void gate_enter(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	if (gate_max == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		gate_max = n > 0 ? (unsigned)n : 1;
+	}
+	while (gate_busy >= gate_max)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	if (++gate_busy > gate_peak)
+		gate_peak = gate_busy;
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static void gate_leave(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_busy--;
+	pthread_cond_signal(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+void password_set_concurrency(unsigned n)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_max = n; /* 0: the number of online CPUs, at the next computation */
+	gate_peak = 0;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+unsigned password_peak_concurrency(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	unsigned p = gate_peak;
+	pthread_mutex_unlock(&gate_lock);
+	return p;
+}
 
 /* Written once at start-up (see password_set_default_cost), read afterwards. */
 static struct password_cost default_cost = {
@@ -67,10 +116,11 @@ int password_hash(const char *pw, size_t len, const struct password_cost *cost,
 		return PASSWORD_EINTERNAL;
 	/* crypto_pwhash_str uses Argon2id (crypto_pwhash_ALG_DEFAULT) and only
 	 * reads len bytes, so a password may contain any byte. */
-	if (crypto_pwhash_str_alg(out, len ? pw : "", len, c->opslimit, c->memlimit,
-				  crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return PASSWORD_EINTERNAL;
-	return 0;
+	gate_enter();
+	int rc = crypto_pwhash_str_alg(out, len ? pw : "", len, c->opslimit, c->memlimit,
+				       crypto_pwhash_ALG_ARGON2ID13);
+	gate_leave();
+	return rc == 0 ? 0 : PASSWORD_EINTERNAL;
 }
 
 static bool has_prefix(const char *s, const char *prefix, size_t n)
@@ -110,9 +160,10 @@ int password_verify(const char *stored, const char *pw, size_t len)
 	/* libsodium answers -1 both for "wrong password" and for a malformed
 	 * string; the prefix check above already sorted out the latter, and a
 	 * string that only looks like a hash can never match anything. */
-	if (crypto_pwhash_str_verify(copy, len ? pw : "", len) != 0)
-		return PASSWORD_EMISMATCH;
-	return 0;
+	gate_enter();
+	rc = crypto_pwhash_str_verify(copy, len ? pw : "", len);
+	gate_leave();
+	return rc == 0 ? 0 : PASSWORD_EMISMATCH;
 }
 
 void password_verify_dummy(const char *pw, size_t len)

@@ -43,6 +43,13 @@ struct password_cost password_cost_minimum(void);
 int password_set_default_cost(const struct password_cost *cost);
 struct password_cost password_default_cost(void);
 
+/* At most n password computations (hash, verify, dummy) run at once; the
+ * rest wait. 0 (the default): the number of online CPUs. Also resets the
+ * peak. */
+void password_set_concurrency(unsigned n);
+/* The most computations seen running at once since the last set (tests). */
+unsigned password_peak_concurrency(void);
+
 /* Hashes pw[0..len) with a fresh random salt into out (NUL-terminated,
  * PASSWORD_HASH_SIZE bytes of room). cost NULL means the default.
  * Does not apply the policy (see password_policy_check) but refuses more than

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -188,6 +189,51 @@ static void test_messages(void **state)
 				password_strerror(PASSWORD_EFORMAT));
 }
 
+/* Hashing and verifying on many threads at once: never more than the gate
+ * allows run together, and every result is right. Each computation costs
+ * 8 MiB and a few passes, long enough that the threads overlap. */
+enum { NGATE = 6 };
+static pthread_barrier_t gate_start;
+
+static void *gate_worker(void *arg)
+{
+	const struct password_cost c = {4, 8u << 20};
+	char h[PASSWORD_HASH_SIZE];
+	int *ok = arg;
+	pthread_barrier_wait(&gate_start);
+	*ok = password_hash("gate-password", 13, &c, h) == 0 &&
+	      password_verify(h, "gate-password", 13) == 0 &&
+	      password_verify(h, "gate-passwore", 13) == PASSWORD_EMISMATCH;
+	return NULL;
+}
+
+static unsigned run_gate(unsigned limit)
+{
+	pthread_t th[NGATE];
+	int ok[NGATE] = {0};
+	password_set_concurrency(limit);
+	pthread_barrier_init(&gate_start, NULL, NGATE);
+	for (int i = 0; i < NGATE; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, gate_worker, &ok[i]), 0);
+	for (int i = 0; i < NGATE; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(ok[i]);
+	}
+	pthread_barrier_destroy(&gate_start);
+	return password_peak_concurrency();
+}
+
+static void test_concurrency_is_bounded(void **state)
+{
+	(void)state;
+	assert_int_equal(run_gate(1), 1);
+	unsigned two = run_gate(2);
+	assert_true(two >= 1 && two <= 2);
+	/* with room for all, they do run together (so the bound above is real) */
+	assert_true(run_gate(NGATE) >= 2);
+	password_set_concurrency(0); /* back to the default */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_cost_configuration),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_concurrency_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, use_minimum_cost, NULL);
 }
