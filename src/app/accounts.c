@@ -714,30 +714,6 @@ const char *account_temporary_password_ja(void)
 	return "管理者が設定した仮のパスワードです。続けるには新しいパスワードを設定してください。";
 }
 
-int account_password_gate(struct req *r, bool *out)
-{
-	*out = false;
-	struct db_stmt *st;
-	/* the session's method, when r is a session (session_id 0 matches none) */
-	int rc = db_prepare(app_db(r),
-			    "SELECT a.must_change_password, s.method FROM accounts a LEFT JOIN "
-			    "sessions s ON s.id = ? AND s.account_id = a.id WHERE a.id = ? AND "
-			    "a.lg_code = ?",
-			    &st);
-	if (rc < 0)
-		return rc;
-	db_bind_int64(st, 1, r->who.session_id);
-	db_bind_int64(st, 2, r->who.account_id);
-	db_bind_text(st, 3, r->who.lg_code);
-	rc = db_step(st);
-	if (rc == DB_ROW) {
-		const char *method = db_col_is_null(st, 1) ? NULL : db_col_text(st, 1);
-		*out = db_col_int64(st, 0) != 0 && !(method && !strcmp(method, "certificate"));
-	}
-	db_done(st);
-	return rc < 0 ? rc : 0;
-}
-
 bool account_has_password(struct req *r)
 {
 	char h[PASSWORD_HASH_SIZE];

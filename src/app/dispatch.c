@@ -202,13 +202,8 @@ void app_dispatch(struct req *r, struct res *s)
 	 * their own, the account can do nothing but change it. Decided here, for
 	 * every module's routes; public routes need no account and are left alone. */
 	if (r->who.kind != PRINCIPAL_NONE && !(rt->flags & ROUTE_PUBLIC)) {
-		bool temporary = false;
-		if (account_password_gate(r, &temporary) < 0) {
-			res_problem(r, s, 503, http_status_title_ja(503), NULL);
-			return;
-		}
-		r->who.must_change_password = temporary;
-		if (temporary && !temporary_password_allows(m, rt->pattern)) {
+		/* must_change_password was read with the principal (session.c) */
+		if (r->who.must_change_password && !temporary_password_allows(m, rt->pattern)) {
 			if (rt->flags & ROUTE_HTML)
 				res_redirect(r, s, "/me/password");
 			else

@@ -128,12 +128,6 @@ int account_password_change(struct req *r, const char *current, const char *new_
 			    int64_t *retry_after, char *msg, size_t msglen);
 /* The Japanese sentence shown after a successful change. */
 const char *account_password_changed_ja(void);
-/* Whether r's principal must change an administrator's temporary password
- * before anything else: *out is true when the account's must_change_password
- * is set and r is not a session started with a log-in certificate (the card
- * proves the person; the temporary password is what an administrator knows).
- * Returns 0 or a DB error (*out false). */
-int account_password_gate(struct req *r, bool *out);
 /* 「管理者が設定した仮のパスワードです。…」: why everything else is refused. */
 const char *account_temporary_password_ja(void);
 /* True when r's signed-in account has a password (may use the form). */

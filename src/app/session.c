@@ -413,7 +413,9 @@ int api_token_create(struct app *app, struct db_conn *c, struct arena *a, const 
 
 /* What both credentials resolve to: the account, its municipality's name and
  * its roles, one row per role, in one query (the first columns differ). */
-#define PRINCIPAL_COLS "a.id, a.lg_code, a.login, a.display, a.kind, a.disabled, m.name, ar.role"
+#define PRINCIPAL_COLS                                                                             \
+	"a.id, a.lg_code, a.login, a.display, a.kind, a.disabled, m.name, ar.role, "               \
+	"a.must_change_password"
 #define PRINCIPAL_JOINS                                                                            \
 	" JOIN accounts a ON a.id = x.account_id AND a.lg_code = x.lg_code"                        \
 	" JOIN municipalities m ON m.lg_code = a.lg_code"                                          \
@@ -441,6 +443,8 @@ static int read_principal(struct req *r, struct db_stmt *st, int first, int rc)
 								  PRINCIPAL_SYSTEM;
 			disabled = db_col_int64(st, first + 5) != 0;
 			w->muni_name = arena_strdup(r->arena, db_col_text(st, first + 6));
+			/* read with the principal: the gate in dispatch.c costs no query */
+			w->must_change_password = db_col_int64(st, first + 8) != 0;
 		}
 		if (!db_col_is_null(st, first + 7) && nroles < 31)
 			roles[nroles++] = arena_strdup(r->arena, db_col_text(st, first + 7));
@@ -501,26 +505,33 @@ static int auth_session(struct req *r, const char *token)
 	unsigned char h[32];
 	tok_hash(app, token, h);
 	struct db_stmt *st;
-	int rc = db_prepare(app_db(r),
-			    "SELECT x.id, x.csrf, x.last_seen_ms, x.expires_ms, " PRINCIPAL_COLS
-			    " FROM sessions x" PRINCIPAL_JOINS " WHERE x.token_hash = ?",
-			    &st);
+	int rc = db_prepare(
+		app_db(r),
+		"SELECT x.id, x.csrf, x.last_seen_ms, x.expires_ms, x.method, " PRINCIPAL_COLS
+		" FROM sessions x" PRINCIPAL_JOINS " WHERE x.token_hash = ?",
+		&st);
 	if (rc < 0)
 		return PLATFORM_AUTH_UNAVAILABLE;
 	db_bind_blob(st, 1, h, sizeof h);
 	rc = db_step(st);
 	int64_t sid = 0, last_seen = 0, expires = 0;
 	const char *csrf = NULL;
+	bool by_card = false;
 	if (rc == DB_ROW) {
 		sid = db_col_int64(st, 0);
 		csrf = arena_strdup(r->arena, db_col_text(st, 1));
 		last_seen = db_col_int64(st, 2);
 		expires = db_col_int64(st, 3);
+		by_card = !db_col_is_null(st, 4) && strcmp(db_col_text(st, 4), "certificate") == 0;
 	}
-	rc = read_principal(r, st, 4, rc);
+	rc = read_principal(r, st, 5, rc);
 	db_done(st);
 	if (rc != 0)
 		return auth_result(rc);
+	/* a session begun with a log-in certificate proved the person: a
+	 * temporary password does not hold it back (see app.md) */
+	if (by_card)
+		r->who.must_change_password = false;
 
 	int64_t now = platform_now_ms();
 	if (now > expires || now - last_seen > (int64_t)app->cfg->session_idle * 1000) {
